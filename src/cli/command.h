@@ -1,0 +1,39 @@
+// The `anemll` command: each subcommand lives in its own cmd_*.cpp file and registers itself with
+// a static CommandRegistrar, so adding a command touches no shared file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace anemll::cli {
+
+// Sets up the subcommand's options on `sub` and returns the function that runs it (exit code).
+using CommandSetup = std::function<std::function<int()>(CLI::App* sub)>;
+
+struct CommandInfo {
+  std::string name;
+  std::string help;
+  CommandSetup setup;
+};
+
+std::vector<CommandInfo>& Commands();
+
+struct CommandRegistrar {
+  CommandRegistrar(std::string name, std::string help, CommandSetup setup) {
+    Commands().push_back({std::move(name), std::move(help), std::move(setup)});
+  }
+};
+
+// Prints "anemll <command>: <message>" as one line on stderr and returns the exit code 1.
+int Fail(const std::string& command, const Status& status);
+int Fail(const std::string& command, const std::string& message);
+
+// Parses "1,2,3" into ints; names the flag in the error.
+Result<std::vector<int>> ParseIdList(const std::string& flag, const std::string& text);
+
+}  // namespace anemll::cli
