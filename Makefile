@@ -8,9 +8,9 @@ CMAKE_FLAGS ?=
 
 APT_PACKAGES := build-essential cmake pkg-config xz-utils nlohmann-json3-dev libyaml-cpp-dev \
   libprotobuf-dev protobuf-compiler libpcre2-dev libcli11-dev libhwy-dev libcpp-httplib-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libutf8proc-dev ccache
 BREW_PACKAGES := cmake pkg-config xz nlohmann-json yaml-cpp protobuf pcre2 cli11 highway \
-  cpp-httplib googletest google-benchmark
+  cpp-httplib googletest google-benchmark utf8proc
 
 DEMO_MODEL := tests/fixtures/models/stories260K
 
