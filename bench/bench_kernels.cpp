@@ -1,0 +1,142 @@
+// GEMV throughput of the fused LUT kernels against the fp16 GEMV, for a decoder-sized weight
+// W[out = 4096, in = 1024] (Core ML linear layout: out rows of in columns), x = 1 row.
+//
+// Reported: bytes/s of weight bytes read (packed indices + fp16 palettes, or fp16 weights) and
+// `of_23GBps` = that rate as a fraction of ~23 GB/s (one core's DRAM bandwidth on the reference
+// machine). The `/hot` variants reuse one matrix (it stays in L2/L3); the `/cold` variants cycle
+// through enough copies (>= 96 MiB) that every call streams its weights from DRAM.
+//
+//   build-rt/bench/bench_kernels --benchmark_counters_tabular=true
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "base/half.h"
+#include "base/thread_pool.h"
+#include "kernels/gemm.h"
+#include "kernels/lut_gemm.h"
+#include "kernels/reduce.h"
+
+namespace anemll::kernels {
+namespace {
+
+constexpr int64_t kOut = 4096;
+constexpr int64_t kIn = 1024;
+constexpr int64_t kRowsPerGroup = 8;  // ANEMLL's default LUT group
+constexpr double kReferenceBandwidth = 23e9;
+constexpr size_t kColdWorkingSet = size_t{96} << 20;
+
+struct LutWeights {
+  std::vector<uint8_t> indices;
+  std::vector<float> lut;
+  LutMatrixRef ref;
+};
+
+std::unique_ptr<LutWeights> MakeLut(int bits, uint32_t seed) {
+  auto w = std::make_unique<LutWeights>();
+  std::mt19937 rng(seed);
+  w->indices.resize(PackedIndexBytes(kOut * kIn, bits));
+  for (auto& b : w->indices) b = static_cast<uint8_t>(rng());
+  w->lut.resize(static_cast<size_t>((kOut / kRowsPerGroup) << bits));
+  std::normal_distribution<float> nd(0.0f, 0.05f);
+  for (auto& v : w->lut) v = RoundToHalf(nd(rng));
+  w->ref = LutMatrixRef{w->indices.data(), w->indices.size(), bits, kOut, kIn, w->lut.data(), kRowsPerGroup};
+  return w;
+}
+
+std::vector<float> MakeX() {
+  std::vector<float> x(kIn);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (auto& v : x) v = nd(rng);
+  return x;
+}
+
+size_t Copies(size_t bytes, bool cold) { return cold ? (kColdWorkingSet + bytes - 1) / bytes : 1; }
+
+void Report(benchmark::State& state, size_t bytes_per_call) {
+  const double bytes = static_cast<double>(state.iterations()) * static_cast<double>(bytes_per_call);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.counters["of_23GBps"] =
+      benchmark::Counter(bytes / kReferenceBandwidth, benchmark::Counter::kIsRate);
+}
+
+// Arguments: {threads, cold}
+void BM_LutGemv(benchmark::State& state, int bits) {
+  const int threads = static_cast<int>(state.range(0));
+  const bool cold = state.range(1) != 0;
+  const size_t bytes = PackedIndexBytes(kOut * kIn, bits) + static_cast<size_t>((kOut / kRowsPerGroup) << bits) * 2;
+  std::vector<std::unique_ptr<LutWeights>> ws;
+  for (size_t i = 0; i < Copies(bytes, cold); ++i) ws.push_back(MakeLut(bits, static_cast<uint32_t>(i + 1)));
+  ThreadPool pool(threads);
+  const std::vector<float> x = MakeX();
+  std::vector<float> y(kOut);
+  size_t next = 0;
+  for (auto _ : state) {
+    LutGemmXWt(x.data(), 1, kIn, ws[next]->ref, nullptr, y.data(), kOut, &pool);
+    benchmark::DoNotOptimize(y.data());
+    next = next + 1 == ws.size() ? 0 : next + 1;
+  }
+  Report(state, bytes);
+}
+
+void BM_F16Gemv(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const bool cold = state.range(1) != 0;
+  const size_t bytes = static_cast<size_t>(kOut * kIn) * 2;
+  std::vector<std::vector<uint16_t>> ws(Copies(bytes, cold));
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0.0f, 0.05f);
+  for (auto& w : ws) {
+    w.resize(static_cast<size_t>(kOut * kIn));
+    for (auto& v : w) v = FloatToHalf(nd(rng));
+  }
+  ThreadPool pool(threads);
+  const std::vector<float> x = MakeX();
+  std::vector<float> y(kOut);
+  size_t next = 0;
+  for (auto _ : state) {
+    GemmXWt(x.data(), 1, kIn, MatrixRef::F16(ws[next].data(), kOut, kIn), nullptr, y.data(), kOut, &pool);
+    benchmark::DoNotOptimize(y.data());
+    next = next + 1 == ws.size() ? 0 : next + 1;
+  }
+  Report(state, bytes);
+}
+
+// The machine's streaming read bandwidth (SIMD sum over 128 MiB of floats), for reference.
+void BM_StreamRead(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  std::vector<float> buf(size_t{32} << 20, 1.0f);
+  ThreadPool pool(threads);
+  std::vector<float> partial(static_cast<size_t>(threads));
+  for (auto _ : state) {
+    pool.ParallelFor(static_cast<size_t>(threads), [&](size_t t0, size_t t1) {
+      for (size_t t = t0; t < t1; ++t) {
+        const size_t chunk = buf.size() / static_cast<size_t>(threads);
+        partial[t] = SumRow(buf.data() + t * chunk, chunk);
+      }
+    });
+    benchmark::DoNotOptimize(partial.data());
+  }
+  Report(state, buf.size() * sizeof(float));
+}
+
+void Args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"threads", "cold"});
+  for (int cold : {0, 1}) {
+    for (int threads : {1, 2}) b->Args({threads, cold});
+  }
+  b->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_LutGemv, lut4, 4)->Apply(Args);
+BENCHMARK_CAPTURE(BM_LutGemv, lut6, 6)->Apply(Args);
+BENCHMARK(BM_F16Gemv)->Apply(Args);
+BENCHMARK(BM_StreamRead)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+}  // namespace
+}  // namespace anemll::kernels
+
+BENCHMARK_MAIN();

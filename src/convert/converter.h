@@ -1,0 +1,53 @@
+// The conversion driver: Hugging Face checkpoint folder -> ANEMLL-layout output folder, in one
+// process, with ANEMLL's steps (1 embeddings, 2 LM head, 3/4 FFN chunks with their prefill
+// functions, 5 combine (nothing to do: functions are combined as they are built), 6 compile,
+// 7 tokenizer files and meta.yaml; monolithic: 1/2 the package, 3 combine, 4 compile, 5 files).
+//
+// A full conversion builds everything in a temporary sibling of the output folder and renames it
+// into place at the end, so an interrupted conversion leaves no output folder. --restart/--only
+// work on an existing output folder and replace each package / file atomically.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "convert/fp16_probe.h"
+#include "convert/plan.h"
+
+namespace anemll::convert {
+
+struct ConvertRequest {
+  std::filesystem::path model_dir;
+  std::filesystem::path output_dir;
+  ConvertOptions options;
+  bool compile = false;              // run `xcrun coremlcompiler compile` when available
+  int restart_step = 1;              // skip steps before this one
+  std::optional<int> only_step;      // run only this step
+  std::string command_line;          // recorded in meta.yaml
+  int threads = 0;                   // for the fp16 probe; 0: all cores
+  const std::atomic<bool>* cancel = nullptr;  // set asynchronously (SIGINT) to stop between units
+  int step_delay_ms = 0;             // pause after each step (lets tests interrupt a conversion)
+};
+
+struct ConvertResult {
+  ConversionPlan plan;
+  std::optional<ProbeResult> probe;  // the residual peak measurement, when it ran
+  std::vector<std::string> files;    // top-level entries written (relative to the output folder)
+  bool compiled = false;             // coremlcompiler ran
+};
+
+// Runs the conversion. Errors are one line naming the step and what failed.
+Result<ConvertResult> Convert(const ConvertRequest& request);
+
+// The model name ANEMLL records in meta.yaml: the folder's base name (HF cache snapshot folders:
+// "<org>-<name>").
+std::string ModelNameForMeta(const std::filesystem::path& model_dir);
+
+// The files copied next to the packages when present in the model folder.
+const std::vector<std::string>& TokenizerFileNames();
+
+}  // namespace anemll::convert

@@ -1,0 +1,567 @@
+#include "kernels/lut_gemm.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/gemm.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/lut_gemm.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "kernels/hwy_helpers-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace anemll::kernels {
+namespace HWY_NAMESPACE {
+
+using DF = hn::ScalableTag<float>;
+using DU = hn::RebindToUnsigned<DF>;
+using DI = hn::RebindToSigned<DF>;
+using VF = hn::Vec<DF>;
+using VU = hn::Vec<DU>;
+
+// The SIMD decoders need a fixed vector length of at least 4 lanes made of 128-bit blocks.
+#if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
+#define ANEMLL_LUT_SIMD 1
+constexpr size_t kN = hn::MaxLanes(DF());
+constexpr bool kLutSimd = true;
+static_assert(kN >= 4, "LUT kernels expect at least 4 float lanes");
+#else
+#define ANEMLL_LUT_SIMD 0
+constexpr size_t kN = 1;
+constexpr bool kLutSimd = false;
+#endif
+
+#if ANEMLL_LUT_SIMD
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+constexpr bool kAvx512 = true;
+#else
+constexpr bool kAvx512 = false;
+#endif
+
+// One palette of 2^kBits fp32 entries held in registers where it fits (<= 4 vectors), looked up
+// with lane permutes; larger palettes are read with a gather.
+template <int kBits>
+struct Palette {
+  static constexpr size_t kEntries = size_t{1} << kBits;
+  static constexpr size_t kTables = kEntries <= kN ? 1 : kEntries / kN;
+  static constexpr bool kInRegisters = kTables <= 4;
+
+  VF t[kInRegisters ? kTables : 1];
+  const float* base = nullptr;
+
+  void Load(const float* lut) {
+    const DF d;
+    base = lut;
+    if constexpr (kInRegisters) {
+      if constexpr (kEntries < kN) {
+        alignas(64) float padded[kN] = {};
+        for (size_t i = 0; i < kEntries; ++i) padded[i] = lut[i];
+        t[0] = hn::Load(d, padded);
+      } else {
+        for (size_t j = 0; j < kTables; ++j) t[j] = hn::LoadU(d, lut + j * kN);
+      }
+    }
+  }
+
+  // Lookup of the low kBits bits of each lane (higher bits are ignored). With one 16-lane table
+  // on AVX-512 the permute itself ignores them, which saves the masking op in the 4-bit loop.
+  HWY_INLINE VF LookupLowBits(VU idx) const {
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+    if constexpr (kEntries == 16) return VF{_mm512_permutexvar_ps(idx.raw, t[0].raw)};
+#endif
+    return Lookup(hn::And(idx, hn::Set(DU(), static_cast<uint32_t>(kEntries - 1))));
+  }
+
+  HWY_INLINE VF Lookup(VU idx) const {
+    const DF d;
+    const DU du;
+    if constexpr (kBits == 6 && kAvx512) {
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+      // Two 32-entry two-register permutes, then bit 5 picks the half.
+      const __m512 lo = _mm512_permutex2var_ps(t[0].raw, idx.raw, t[1].raw);
+      const __m512 hi = _mm512_permutex2var_ps(t[2].raw, idx.raw, t[3].raw);
+      const __mmask16 upper = _mm512_test_epi32_mask(idx.raw, _mm512_set1_epi32(32));
+      return VF{_mm512_mask_blend_ps(upper, lo, hi)};
+#endif
+    }
+    if constexpr (kTables == 1) {
+      return hn::TableLookupLanes(t[0], hn::IndicesFromVec(d, idx));
+    } else if constexpr (kTables == 2 || kTables == 4) {
+      const auto lane = hn::IndicesFromVec(d, hn::And(idx, hn::Set(du, static_cast<uint32_t>(kN - 1))));
+      const auto bit0 = hn::RebindMask(d, hn::Ne(hn::And(idx, hn::Set(du, static_cast<uint32_t>(kN))), hn::Zero(du)));
+      const VF a = hn::IfThenElse(bit0, hn::TableLookupLanes(t[1], lane), hn::TableLookupLanes(t[0], lane));
+      if constexpr (kTables == 2) {
+        return a;
+      } else {
+        const auto bit1 =
+            hn::RebindMask(d, hn::Ne(hn::And(idx, hn::Set(du, static_cast<uint32_t>(2 * kN))), hn::Zero(du)));
+        const VF b = hn::IfThenElse(bit0, hn::TableLookupLanes(t[3], lane), hn::TableLookupLanes(t[2], lane));
+        return hn::IfThenElse(bit1, b, a);
+      }
+    } else {
+      const DI di;
+      return hn::GatherIndex(d, base, hn::BitCast(di, idx));
+    }
+  }
+};
+
+// Decodes kN consecutive indices of a byte-aligned LSB-first stream into u32 lanes: each lane
+// picks the two bytes holding its bits (one broadcast 16-byte load + a byte shuffle), then a
+// per-lane shift and mask. Steps of kVecs vectors keep every step byte-aligned.
+template <int kBits>
+struct StreamDecoder {
+  static constexpr size_t kVecs = (kN * kBits) % 8 == 0 ? 1 : 2;
+  static constexpr size_t kStepBytes = kVecs * kN * kBits / 8;
+  static constexpr size_t kReadBytes = 16;  // LoadDup128
+
+  hn::Vec<hn::Repartition<uint8_t, DU>> pattern[kVecs];
+  VU shift[kVecs];
+
+  StreamDecoder() {
+    const DU du;
+    const hn::Repartition<uint8_t, DU> d8;
+    for (size_t v = 0; v < kVecs; ++v) {
+      alignas(64) uint8_t bytes[kN * 4];
+      alignas(64) uint32_t shifts[kN];
+      for (size_t lane = 0; lane < kN; ++lane) {
+        const size_t bit = kBits * (v * kN + lane);
+        // Byte positions are relative to the lane's own 128-bit block of the broadcast load.
+        bytes[4 * lane + 0] = static_cast<uint8_t>(bit / 8);
+        bytes[4 * lane + 1] = static_cast<uint8_t>(bit / 8 + 1);
+        bytes[4 * lane + 2] = 0x80;  // zero
+        bytes[4 * lane + 3] = 0x80;
+        shifts[lane] = static_cast<uint32_t>(bit % 8);
+      }
+      pattern[v] = hn::Load(d8, bytes);
+      shift[v] = hn::Load(du, shifts);
+    }
+  }
+
+  HWY_INLINE void Decode(const uint8_t* p, VU* out) const {
+    const DU du;
+    const hn::Repartition<uint8_t, DU> d8;
+    const auto raw = hn::LoadDup128(d8, p);
+    const auto mask = hn::Set(du, (1u << kBits) - 1u);
+    for (size_t v = 0; v < kVecs; ++v) {
+      const VU two_bytes = hn::BitCast(du, hn::TableLookupBytesOr0(raw, pattern[v]));
+      out[v] = hn::And(hn::Shr(two_bytes, shift[v]), mask);
+    }
+  }
+};
+
+// Number of whole decoder steps of `step_bytes` starting at p whose `read_bytes`-byte loads stay
+// inside [p, end) and whose indices stay inside the row of `cols` indices.
+HWY_INLINE int64_t SafeSteps(const uint8_t* p, const uint8_t* end, int64_t cols, size_t step_cols, size_t step_bytes,
+                             size_t read_bytes) {
+  int64_t steps = cols / static_cast<int64_t>(step_cols);
+  const int64_t avail = end - p;
+  if (avail < static_cast<int64_t>(read_bytes)) return 0;
+  const int64_t by_bytes = (avail - static_cast<int64_t>(read_bytes)) / static_cast<int64_t>(step_bytes) + 1;
+  return std::min(steps, by_bytes);
+}
+
+// sum_c W[row, c] * x[c] for one byte-aligned row (4-bit), with x pre-permuted in xp.
+HWY_INLINE float RowDotLut4(const uint8_t* row, const uint8_t* end, const float* xp, const float* x, int64_t cols,
+                            const Palette<4>& pal, const float* lut) {
+  const DF d;
+  const DU du;
+  const hn::Rebind<uint8_t, DU> d8n;
+  const int64_t steps = SafeSteps(row, end, cols, 2 * kN, kN, kN);
+  // Four independent accumulators hide the FMA latency.
+  VF acc0 = hn::Zero(d);
+  VF acc1 = hn::Zero(d);
+  VF acc2 = hn::Zero(d);
+  VF acc3 = hn::Zero(d);
+  int64_t s = 0;
+  for (; s + 2 <= steps; s += 2) {
+    const uint8_t* p = row + s * static_cast<int64_t>(kN);
+    const float* xs = xp + s * static_cast<int64_t>(2 * kN);
+    const VU b0 = hn::PromoteTo(du, hn::LoadU(d8n, p));
+    const VU b1 = hn::PromoteTo(du, hn::LoadU(d8n, p + kN));
+    acc0 = hn::MulAdd(pal.LookupLowBits(b0), hn::LoadU(d, xs), acc0);
+    acc1 = hn::MulAdd(pal.Lookup(hn::ShiftRight<4>(b0)), hn::LoadU(d, xs + kN), acc1);
+    acc2 = hn::MulAdd(pal.LookupLowBits(b1), hn::LoadU(d, xs + 2 * kN), acc2);
+    acc3 = hn::MulAdd(pal.Lookup(hn::ShiftRight<4>(b1)), hn::LoadU(d, xs + 3 * kN), acc3);
+  }
+  for (; s < steps; ++s) {
+    const VU b = hn::PromoteTo(du, hn::LoadU(d8n, row + s * static_cast<int64_t>(kN)));
+    const float* xs = xp + s * static_cast<int64_t>(2 * kN);
+    acc0 = hn::MulAdd(pal.LookupLowBits(b), hn::LoadU(d, xs), acc0);
+    acc1 = hn::MulAdd(pal.Lookup(hn::ShiftRight<4>(b)), hn::LoadU(d, xs + kN), acc1);
+  }
+  acc0 = hn::Add(acc0, acc2);
+  acc1 = hn::Add(acc1, acc3);
+  float sum = SumLanes(d, hn::Add(acc0, acc1));
+  for (int64_t c = steps * static_cast<int64_t>(2 * kN); c < cols; ++c) sum += lut[ReadPackedIndex(row, 4, c)] * x[c];
+  return sum;
+}
+
+// Two rows at once (4-bit): each x vector is loaded once for both rows.
+HWY_INLINE void RowDotLut4x2(const uint8_t* row0, const uint8_t* row1, const uint8_t* end, const float* xp,
+                             const float* x, int64_t cols, const Palette<4>& pal0, const Palette<4>& pal1,
+                             const float* lut0, const float* lut1, float* s0, float* s1) {
+  const DF d;
+  const DU du;
+  const hn::Rebind<uint8_t, DU> d8n;
+  const int64_t steps = std::min(SafeSteps(row0, end, cols, 2 * kN, kN, kN), SafeSteps(row1, end, cols, 2 * kN, kN, kN));
+  VF a0 = hn::Zero(d), a1 = hn::Zero(d), c0 = hn::Zero(d), c1 = hn::Zero(d);
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t off = s * static_cast<int64_t>(kN);
+    const float* xs = xp + s * static_cast<int64_t>(2 * kN);
+    const VF xe = hn::LoadU(d, xs);
+    const VF xo = hn::LoadU(d, xs + kN);
+    const VU b0 = hn::PromoteTo(du, hn::LoadU(d8n, row0 + off));
+    const VU b1 = hn::PromoteTo(du, hn::LoadU(d8n, row1 + off));
+    a0 = hn::MulAdd(pal0.LookupLowBits(b0), xe, a0);
+    a1 = hn::MulAdd(pal0.LookupLowBits(hn::ShiftRight<4>(b0)), xo, a1);
+    c0 = hn::MulAdd(pal1.LookupLowBits(b1), xe, c0);
+    c1 = hn::MulAdd(pal1.LookupLowBits(hn::ShiftRight<4>(b1)), xo, c1);
+  }
+  float t0 = SumLanes(d, hn::Add(a0, a1));
+  float t1 = SumLanes(d, hn::Add(c0, c1));
+  for (int64_t c = steps * static_cast<int64_t>(2 * kN); c < cols; ++c) {
+    t0 += lut0[ReadPackedIndex(row0, 4, c)] * x[c];
+    t1 += lut1[ReadPackedIndex(row1, 4, c)] * x[c];
+  }
+  *s0 = t0;
+  *s1 = t1;
+}
+
+// Same for the widths decoded by StreamDecoder (1, 2, 3, 6; x in natural order).
+template <int kBits>
+HWY_INLINE float RowDotStream(const uint8_t* row, const uint8_t* end, const float* x, int64_t cols,
+                              const Palette<kBits>& pal, const StreamDecoder<kBits>& dec, const float* lut) {
+  using Dec = StreamDecoder<kBits>;
+  const DF d;
+  const int64_t steps = SafeSteps(row, end, cols, Dec::kVecs * kN, Dec::kStepBytes, Dec::kReadBytes);
+  // Steps are unrolled so that at least four accumulators are in flight.
+  constexpr int64_t kUnroll = Dec::kVecs == 1 ? 4 : 2;
+  VF acc[4] = {hn::Zero(d), hn::Zero(d), hn::Zero(d), hn::Zero(d)};
+  int64_t s = 0;
+  for (; s + kUnroll <= steps; s += kUnroll) {
+    for (int64_t u = 0; u < kUnroll; ++u) {
+      VU idx[Dec::kVecs];
+      dec.Decode(row + (s + u) * static_cast<int64_t>(Dec::kStepBytes), idx);
+      const float* xs = x + (s + u) * static_cast<int64_t>(Dec::kVecs * kN);
+      for (size_t v = 0; v < Dec::kVecs; ++v) {
+        VF& a = acc[(u * Dec::kVecs + v) & 3];
+        a = hn::MulAdd(pal.Lookup(idx[v]), hn::LoadU(d, xs + v * kN), a);
+      }
+    }
+  }
+  for (; s < steps; ++s) {
+    VU idx[Dec::kVecs];
+    dec.Decode(row + s * static_cast<int64_t>(Dec::kStepBytes), idx);
+    const float* xs = x + s * static_cast<int64_t>(Dec::kVecs * kN);
+    for (size_t v = 0; v < Dec::kVecs; ++v) acc[v] = hn::MulAdd(pal.Lookup(idx[v]), hn::LoadU(d, xs + v * kN), acc[v]);
+  }
+  const VF acc0 = hn::Add(acc[0], acc[2]);
+  const VF acc1 = hn::Add(acc[1], acc[3]);
+  float sum = SumLanes(d, hn::Add(acc0, acc1));
+  for (int64_t c = steps * static_cast<int64_t>(Dec::kVecs * kN); c < cols; ++c) {
+    sum += lut[ReadPackedIndex(row, kBits, c)] * x[c];
+  }
+  return sum;
+}
+
+// 8-bit indices: one widening byte load per vector, palette read with a gather.
+HWY_INLINE float RowDotLut8(const uint8_t* row, const float* x, int64_t cols, const Palette<8>& pal) {
+  const DF d;
+  const DU du;
+  const hn::Rebind<uint8_t, DU> d8n;
+  VF acc = hn::Zero(d);
+  int64_t c = 0;
+  for (; c + static_cast<int64_t>(kN) <= cols; c += static_cast<int64_t>(kN)) {
+    const VU idx = hn::PromoteTo(du, hn::LoadU(d8n, row + c));
+    acc = hn::MulAdd(pal.Lookup(idx), hn::LoadU(d, x + c), acc);
+  }
+  float sum = SumLanes(d, acc);
+  for (; c < cols; ++c) sum += pal.base[row[c]] * x[c];
+  return sum;
+}
+
+#endif  // ANEMLL_LUT_SIMD
+
+// x reordered for the 4-bit GEMV: per block of 2*kN columns, the even columns then the odd ones,
+// matching how one u8->u32 widening load splits into low and high nibbles.
+void PermuteForLut4(const float* x, int64_t cols, float* xp) {
+  const int64_t block = 2 * static_cast<int64_t>(kN);
+  const int64_t blocks = cols / block;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* src = x + b * block;
+    float* dst = xp + b * block;
+    for (size_t i = 0; i < kN; ++i) {
+      dst[i] = src[2 * i];
+      dst[kN + i] = src[2 * i + 1];
+    }
+  }
+}
+
+// Scalar decode of a row + SIMD dot: the path for rows that do not start on a byte boundary.
+HWY_INLINE float RowDotScalarDecode(const LutMatrixRef& w, int64_t r, const float* x, float* scratch) {
+  const float* lut = w.lut + (r / w.rows_per_group) * (int64_t{1} << w.bits);
+  const int64_t first = r * w.cols;
+  for (int64_t c = 0; c < w.cols; ++c) scratch[c] = lut[ReadPackedIndex(w.indices, w.bits, first + c)];
+  const DF d;
+  VF acc = hn::Zero(d);
+  int64_t c = 0;
+  for (; c + static_cast<int64_t>(kN) <= w.cols; c += static_cast<int64_t>(kN)) {
+    acc = hn::MulAdd(hn::LoadU(d, scratch + c), hn::LoadU(d, x + c), acc);
+  }
+  float sum = SumLanes(d, acc);
+  for (; c < w.cols; ++c) sum += scratch[c] * x[c];
+  return sum;
+}
+
+#if ANEMLL_LUT_SIMD
+template <int kBits>
+void GemvRowsBits(const float* x, const float* xp, const LutMatrixRef& w, const float* bias, float* y, int64_t r0,
+                  int64_t r1) {
+  Palette<kBits> pal;
+  [[maybe_unused]] const StreamDecoder<kBits> dec;
+  const uint8_t* end = w.indices + w.indices_bytes;
+  const int64_t entries = int64_t{1} << kBits;
+  const int64_t row_bytes = w.cols * kBits / 8;
+  int64_t group = -1;
+  int64_t r = r0;
+  if constexpr (kBits == 4) {
+    Palette<kBits> pal_b;
+    int64_t group_b = -1;
+    for (; r + 1 < r1; r += 2) {
+      const int64_t ga = r / w.rows_per_group, gb = (r + 1) / w.rows_per_group;
+      const float* lut_a = w.lut + ga * entries;
+      const float* lut_b = w.lut + gb * entries;
+      if (ga != group) {
+        pal.Load(lut_a);
+        group = ga;
+      }
+      if (gb != group_b) {
+        pal_b.Load(lut_b);
+        group_b = gb;
+      }
+      float sa, sb;
+      RowDotLut4x2(w.indices + r * row_bytes, w.indices + (r + 1) * row_bytes, end, xp, x, w.cols, pal, pal_b, lut_a,
+                   lut_b, &sa, &sb);
+      y[r] = bias ? sa + bias[r] : sa;
+      y[r + 1] = bias ? sb + bias[r + 1] : sb;
+    }
+  }
+  for (; r < r1; ++r) {
+    const int64_t g = r / w.rows_per_group;
+    const float* lut = w.lut + g * entries;
+    if (g != group) {
+      pal.Load(lut);
+      group = g;
+    }
+    const uint8_t* row = w.indices + r * row_bytes;
+    float s;
+    if constexpr (kBits == 4) {
+      s = RowDotLut4(row, end, xp, x, w.cols, pal, lut);
+    } else if constexpr (kBits == 8) {
+      s = RowDotLut8(row, x, w.cols, pal);
+    } else {
+      s = RowDotStream<kBits>(row, end, x, w.cols, pal, dec, lut);
+    }
+    y[r] = bias ? s + bias[r] : s;
+  }
+}
+
+#endif  // ANEMLL_LUT_SIMD
+
+// y[r0:r1] for one x row. xp = x permuted by PermuteForLut4 (used for 4-bit only); scratch holds
+// w.cols floats (used when rows are not byte-aligned).
+void LutGemvRows(const float* x, const float* xp, const LutMatrixRef& w, const float* bias, float* y, int64_t r0,
+                 int64_t r1, float* scratch) {
+  const bool aligned = (w.cols * w.bits) % 8 == 0;
+  if (!kLutSimd || !aligned) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float s = RowDotScalarDecode(w, r, x, scratch);
+      y[r] = bias ? s + bias[r] : s;
+    }
+    return;
+  }
+#if ANEMLL_LUT_SIMD
+  switch (w.bits) {
+    case 1: return GemvRowsBits<1>(x, xp, w, bias, y, r0, r1);
+    case 2: return GemvRowsBits<2>(x, xp, w, bias, y, r0, r1);
+    case 3: return GemvRowsBits<3>(x, xp, w, bias, y, r0, r1);
+    case 4: return GemvRowsBits<4>(x, xp, w, bias, y, r0, r1);
+    case 6: return GemvRowsBits<6>(x, xp, w, bias, y, r0, r1);
+    default: return GemvRowsBits<8>(x, xp, w, bias, y, r0, r1);
+  }
+#endif
+}
+
+#if ANEMLL_LUT_SIMD
+template <int kBits>
+void DecodeRowBits(const LutMatrixRef& w, int64_t r, float* out) {
+  const DF d;
+  const DU du;
+  Palette<kBits> pal;
+  const float* lut = w.lut + (r / w.rows_per_group) * (int64_t{1} << kBits);
+  pal.Load(lut);
+  const uint8_t* row = w.indices + r * (w.cols * kBits / 8);
+  int64_t c = 0;
+  if constexpr (kBits == 8) {
+    const hn::Rebind<uint8_t, DU> d8n;
+    for (; c + static_cast<int64_t>(kN) <= w.cols; c += static_cast<int64_t>(kN)) {
+      hn::StoreU(pal.Lookup(hn::PromoteTo(du, hn::LoadU(d8n, row + c))), d, out + c);
+    }
+  } else {
+    using Dec = StreamDecoder<kBits>;
+    const Dec dec;
+    const int64_t steps =
+        SafeSteps(row, w.indices + w.indices_bytes, w.cols, Dec::kVecs * kN, Dec::kStepBytes, Dec::kReadBytes);
+    for (int64_t s = 0; s < steps; ++s) {
+      VU idx[Dec::kVecs];
+      dec.Decode(row + s * static_cast<int64_t>(Dec::kStepBytes), idx);
+      for (size_t v = 0; v < Dec::kVecs; ++v) hn::StoreU(pal.Lookup(idx[v]), d, out + c + v * kN);
+      c += static_cast<int64_t>(Dec::kVecs * kN);
+    }
+  }
+  for (; c < w.cols; ++c) out[c] = lut[ReadPackedIndex(row, kBits, c)];
+}
+
+#endif  // ANEMLL_LUT_SIMD
+
+void DecodeRowImpl(const LutMatrixRef& w, int64_t r, float* out) {
+  const bool aligned = (w.cols * w.bits) % 8 == 0;
+  if (!kLutSimd || !aligned) {
+    const float* lut = w.lut + (r / w.rows_per_group) * (int64_t{1} << w.bits);
+    for (int64_t c = 0; c < w.cols; ++c) out[c] = lut[ReadPackedIndex(w.indices, w.bits, r * w.cols + c)];
+    return;
+  }
+#if ANEMLL_LUT_SIMD
+  switch (w.bits) {
+    case 1: return DecodeRowBits<1>(w, r, out);
+    case 2: return DecodeRowBits<2>(w, r, out);
+    case 3: return DecodeRowBits<3>(w, r, out);
+    case 4: return DecodeRowBits<4>(w, r, out);
+    case 6: return DecodeRowBits<6>(w, r, out);
+    default: return DecodeRowBits<8>(w, r, out);
+  }
+#endif
+}
+
+// GEMM rows [r0, r1): decode a block of weight rows into `scratch` (kGemmRows x cols floats),
+// then run the dense fp32 GEMM tile kernels over all x rows, so each x row is read once per block.
+constexpr int64_t kGemmRows = 16;
+
+void LutGemmRows(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef& w, const float* bias, float* y,
+                 int64_t y_stride, int64_t r0, int64_t r1, float* scratch) {
+  for (int64_t r = r0; r < r1; r += kGemmRows) {
+    const int64_t rows = std::min(kGemmRows, r1 - r);
+    for (int64_t i = 0; i < rows; ++i) DecodeRowImpl(w, r + i, scratch + i * w.cols);
+    GemmXWt(x, n, x_stride, MatrixRef::F32(scratch, rows, w.cols), bias ? bias + r : nullptr, y + r, y_stride,
+            nullptr);
+  }
+}
+
+#undef ANEMLL_LUT_SIMD
+}  // namespace HWY_NAMESPACE
+}  // namespace anemll::kernels
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace anemll::kernels {
+
+HWY_EXPORT(PermuteForLut4);
+HWY_EXPORT(LutGemvRows);
+HWY_EXPORT(LutGemmRows);
+HWY_EXPORT(DecodeRowImpl);
+
+bool IsSupportedLutBits(int bits) {
+  return bits == 1 || bits == 2 || bits == 3 || bits == 4 || bits == 6 || bits == 8;
+}
+
+void WritePackedIndex(uint8_t* stream, int bits, int64_t i, uint32_t value) {
+  const uint64_t bit = static_cast<uint64_t>(i) * static_cast<uint64_t>(bits);
+  for (int b = 0; b < bits; ++b) {
+    const uint64_t k = bit + static_cast<uint64_t>(b);
+    const uint8_t m = static_cast<uint8_t>(1u << (k % 8));
+    if ((value >> b) & 1u) {
+      stream[k / 8] |= m;
+    } else {
+      stream[k / 8] &= static_cast<uint8_t>(~m);
+    }
+  }
+}
+
+namespace {
+// Per-thread scratch, grown on demand so steady-state calls do not allocate.
+float* ThreadScratch(int slot, size_t floats) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() < floats) b.resize(floats);
+  return b.data();
+}
+}  // namespace
+
+void LutGemmXWt(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef& w, const float* bias, float* y,
+                int64_t y_stride, ThreadPool* pool) {
+  if (n <= 0 || w.rows <= 0) return;
+  // Rows per work item: at least ~64K weights per task so small layers stay on one thread.
+  constexpr int64_t kBlock = 16;
+  const int64_t blocks = (w.rows + kBlock - 1) / kBlock;
+  const size_t min_blocks = static_cast<size_t>(std::max<int64_t>(1, (int64_t{1} << 16) / (kBlock * std::max<int64_t>(1, w.cols * n))));
+  const float* xp = nullptr;
+  if (n == 1 && w.bits == 4) {
+    float* buf = ThreadScratch(0, static_cast<size_t>(w.cols));
+    HWY_DYNAMIC_DISPATCH(PermuteForLut4)(x, w.cols, buf);
+    xp = buf;
+  }
+  struct Args {
+    const float* x;
+    const float* xp;
+    int64_t n, x_stride;
+    const LutMatrixRef* w;
+    const float* bias;
+    float* y;
+    int64_t y_stride;
+  } args{x, xp, n, x_stride, &w, bias, y, y_stride};
+  auto run = [&args](size_t b0, size_t b1) {
+    const Args& a = args;
+    const int64_t r0 = static_cast<int64_t>(b0) * kBlock;
+    const int64_t r1 = std::min(a.w->rows, static_cast<int64_t>(b1) * kBlock);
+    float* scratch = ThreadScratch(1, static_cast<size_t>(a.w->cols * (a.n == 1 ? 1 : 16)));
+    if (a.n == 1) {
+      HWY_DYNAMIC_DISPATCH(LutGemvRows)(a.x, a.xp, *a.w, a.bias, a.y, r0, r1, scratch);
+    } else {
+      HWY_DYNAMIC_DISPATCH(LutGemmRows)(a.x, a.n, a.x_stride, *a.w, a.bias, a.y, a.y_stride, r0, r1, scratch);
+    }
+  };
+  if (pool == nullptr || pool->num_threads() == 1) {
+    run(0, static_cast<size_t>(blocks));
+    return;
+  }
+  pool->ParallelFor(static_cast<size_t>(blocks), run, min_blocks);
+}
+
+void DecodeLutRow(const LutMatrixRef& w, int64_t row, float* out) { HWY_DYNAMIC_DISPATCH(DecodeRowImpl)(w, row, out); }
+
+namespace scalar {
+
+void DecodeLutRow(const LutMatrixRef& w, int64_t row, float* out) {
+  const float* lut = w.lut + (row / w.rows_per_group) * (int64_t{1} << w.bits);
+  for (int64_t c = 0; c < w.cols; ++c) out[c] = lut[ReadPackedIndex(w.indices, w.bits, row * w.cols + c)];
+}
+
+void LutGemmXWt(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef& w, const float* bias, float* y,
+                int64_t y_stride) {
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  for (int64_t r = 0; r < w.rows; ++r) {
+    scalar::DecodeLutRow(w, r, row.data());
+    for (int64_t i = 0; i < n; ++i) {
+      double s = 0.0;
+      for (int64_t c = 0; c < w.cols; ++c) s += static_cast<double>(row[c]) * x[i * x_stride + c];
+      if (bias) s += bias[r];
+      y[i * y_stride + r] = static_cast<float>(s);
+    }
+  }
+}
+
+}  // namespace scalar
+}  // namespace anemll::kernels
+#endif  // HWY_ONCE

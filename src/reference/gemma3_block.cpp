@@ -1,0 +1,27 @@
+// Gemma3's "sandwich" decoder block: every sub-block's output is normed again before the
+// residual add (4 norms per layer, all with (1 + w) gains folded in at load).
+#include "reference/blocks.h"
+#include "reference/ops.h"
+
+namespace anemll::reference {
+
+void SandwichBlock(const BlockContext& c, float* x) {
+  const hf::ModelSpec& s = c.model.spec();
+  const LayerWeights& w = c.model.layer(c.layer);
+  const int64_t H = s.hidden_size, n = c.rows * H;
+  std::vector<float> normed(static_cast<size_t>(n)), delta(static_cast<size_t>(n));
+
+  RmsNorm(x, c.rows, H, w.input_norm.data(), s.rms_norm_eps, normed.data());
+  SelfAttention(c, normed.data(), delta.data());
+  RmsNorm(delta.data(), c.rows, H, w.post_attn_norm.data(), s.rms_norm_eps, delta.data());
+  for (int64_t i = 0; i < n; ++i) x[i] += delta[static_cast<size_t>(i)];
+  if (c.observer) c.observer->OnResidualMax(c.layer, SubBlock::kAttention, MaxAbs(x, n));
+
+  RmsNorm(x, c.rows, H, w.pre_ffn_norm.data(), s.rms_norm_eps, normed.data());
+  GatedMlp(c, normed.data(), delta.data());
+  RmsNorm(delta.data(), c.rows, H, w.post_ffn_norm.data(), s.rms_norm_eps, delta.data());
+  for (int64_t i = 0; i < n; ++i) x[i] += delta[static_cast<size_t>(i)];
+  if (c.observer) c.observer->OnResidualMax(c.layer, SubBlock::kMlp, MaxAbs(x, n));
+}
+
+}  // namespace anemll::reference
