@@ -144,6 +144,7 @@ int RunConvert(const ConvertFlags& f) {
   req.threads = f.threads;
   req.command_line = CommandLine(*f.app);
   req.cancel = &g_cancel;
+  // A pause after each step, so that tests can interrupt a conversion at a known point.
   if (const char* delay = std::getenv("ANEMLL_CONVERT_STEP_DELAY_MS")) req.step_delay_ms = std::atoi(delay);
 
   InstallInterruptHandler();

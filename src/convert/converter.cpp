@@ -189,17 +189,21 @@ Status Driver::PrepareOutput() {
 
 Status Driver::Probe() {
   const std::vector<int32_t> tokens = CalibrationTokens(r_.model_dir, plan_.spec.vocab_size, kProbeTokens);
-  ANEMLL_ASSIGN_OR_RETURN(ProbeResult probe, MeasureResidualPeaks(*ckpt_, tokens, r_.threads));
+  Progress progress("fp16 range check", static_cast<uint64_t>(plan_.spec.num_layers));
+  ANEMLL_ASSIGN_OR_RETURN(ProbeResult probe, MeasureResidualPeaks(*ckpt_, tokens, r_.threads, [&](int64_t done) {
+                            progress.Update(static_cast<uint64_t>(done));
+                          }));
+  progress.Finish();
   const float peak = probe.peak.value;
   const std::string where = probe.peak.Where();
   if (plan_.fp16_scale_auto) {
     plan_.fp16_scale = AutoFp16Scale(peak);
     if (plan_.fp16_scale < 1.0) {
-      Note("--fp16-scale auto: residual stream peaks at ", FormatDouble(peak), " (", where, "); alpha = 50000 / peak = ",
-           FormatDouble(plan_.fp16_scale));
+      Note("--fp16-scale auto: residual stream peaks at ", FormatDouble(peak), " after ", where,
+           "; alpha = 50000 / peak = ", FormatDouble(plan_.fp16_scale));
     } else {
-      Note("--fp16-scale auto: residual stream peaks at ", FormatDouble(peak), " (", where,
-           "), well inside fp16: no scaling");
+      Note("--fp16-scale auto: residual stream peaks at ", FormatDouble(peak), " after ", where,
+           ", well inside fp16: no scaling");
     }
   }
   const double scaled = static_cast<double>(peak) * plan_.fp16_scale;

@@ -365,9 +365,12 @@ Value DecoderBuilder::ResidualAdd(const Value& x, const Value& delta, const std:
 Status DecoderBuilder::Layer(int64_t l, Value* x, bool tail) {
   ANEMLL_ASSIGN_OR_RETURN(LayerLiterals w, LoadLayer(p_, w_, l));
   const double eps = s_.rms_norm_eps;
+  // Norms reading the residual stream see alpha * x under FP16 scaling: eps * alpha^2 keeps them
+  // exactly what they were (rms(alpha x) with eps alpha^2 == rms(x) with eps).
+  const double stream_eps = eps * p_.fp16_scale * p_.fp16_scale;
   const std::string n = StrCat("layers_", l);
   // The residual stream stays [1,S,H] (norms over the last axis); projections see [1,H,1,S].
-  Value xn = RmsNormLastAxis(b_, *x, w.in_norm, eps, n + "_input_layernorm");
+  Value xn = RmsNormLastAxis(b_, *x, w.in_norm, stream_eps, n + "_input_layernorm");
   ANEMLL_ASSIGN_OR_RETURN(Value attn, Attention(l, w, TokensToChannels(b_, xn, n + "_attn_in")));
   attn = ChannelsToTokens(b_, attn, n + "_attn_out");
   if (s_.gemma_norms) attn = RmsNormLastAxis(b_, attn, w.post_attn_norm, eps, n + "_post_attention_layernorm");
@@ -377,7 +380,7 @@ Status DecoderBuilder::Layer(int64_t l, Value* x, bool tail) {
     h = Slice(b_, h, {0, I32(S_ - 1), 0}, {1, I32(S_), I32(s_.hidden_size)}, n + "_last_token");
   }
   const Literal& pre_mlp = s_.gemma_norms ? *w.pre_ffn_norm : w.post_attn_norm;
-  Value hn = RmsNormLastAxis(b_, h, pre_mlp, eps,
+  Value hn = RmsNormLastAxis(b_, h, pre_mlp, stream_eps,
                              n + (s_.gemma_norms ? "_pre_feedforward_layernorm" : "_post_attention_layernorm"));
   Value mlp = ChannelsToTokens(b_, Mlp(l, w, TokensToChannels(b_, hn, n + "_mlp_in")), n + "_mlp_out");
   if (s_.gemma_norms) mlp = RmsNormLastAxis(b_, mlp, *w.post_ffn_norm, eps, n + "_post_feedforward_layernorm");
@@ -415,7 +418,7 @@ Result<mil::Function> DecoderBuilder::Build() {
   if (f_.last_chunk) {
     ANEMLL_ASSIGN_OR_RETURN(Literal gain,
                             NormGain(w_, s_, s_.final_norm_name(), s_.hidden_size, {s_.hidden_size}, 1.0));
-    x = RmsNormLastAxis(b_, x, gain, s_.rms_norm_eps, "final_norm");
+    x = RmsNormLastAxis(b_, x, gain, s_.rms_norm_eps * p_.fp16_scale * p_.fp16_scale, "final_norm");
   }
   const bool hidden_out = !f_.monolithic || (IsPrefill(f_.kind) && s_.family == hf::Family::kGemma3);
   if (hidden_out) {

@@ -212,7 +212,7 @@ std::vector<int32_t> CalibrationTokens(const std::filesystem::path& model_dir, i
 }
 
 Result<ProbeResult> MeasureResidualPeaks(const hf::Checkpoint& checkpoint, const std::vector<int32_t>& tokens,
-                                         int threads) {
+                                         int threads, const std::function<void(int64_t)>& on_layer) {
   const hf::ModelSpec& s = checkpoint.spec();
   const int64_t T = static_cast<int64_t>(tokens.size()), H = s.hidden_size, V = s.vocab_size;
   if (T == 0) return InvalidArgument("fp16 probe: no calibration tokens");
@@ -260,6 +260,7 @@ Result<ProbeResult> MeasureResidualPeaks(const hf::Checkpoint& checkpoint, const
     for (size_t i = 0; i < x.size(); ++i) x[i] += delta[i];
     record(l, true);
     ld.Release();
+    if (on_layer) on_layer(l + 1);
   }
   ReleaseMappedRange(emb->data, emb->nbytes);
   return r;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,10 @@ struct ProbeResult {
   int64_t tokens = 0;
 };
 
-// Runs the probe over `tokens` (ids < vocab). `threads` 0: all cores.
+// Runs the probe over `tokens` (ids < vocab). `threads` 0: all cores. `on_layer(n)` is called
+// after each of the n layers done (for progress reporting).
 Result<ProbeResult> MeasureResidualPeaks(const hf::Checkpoint& checkpoint, const std::vector<int32_t>& tokens,
-                                         int threads = 0);
+                                         int threads = 0, const std::function<void(int64_t)>& on_layer = {});
 
 // The calibration tokens: a fixed English text through the model folder's tokenizer.json when
 // there is one (at most `count` tokens), else `count` fixed ids spread over the vocabulary.

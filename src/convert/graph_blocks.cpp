@@ -25,7 +25,10 @@ Value RmsNormLastAxis(mil::FunctionBuilder& b, const Value& x, const Literal& ga
   for (int64_t d : x.shape()) end.push_back(static_cast<int32_t>(d));
   Value neg = Named(b, name + "_neg", b.Mul(x, HalfScalar(-1.0)));
   Value both = Named(b, name + "_cat", b.Concat({x, neg}, rank - 1));
-  Value normed = Named(b, name + "_ln", b.LayerNorm(both, {rank - 1}, std::nullopt, std::nullopt, eps));
+  // epsilon as fp32: tiny values (1e-6 times alpha^2 under FP16 scaling) are not fp16-exact.
+  Value normed = Named(b, name + "_ln", b.Op1("layer_norm", {{"x", {both}},
+                                                             {"axes", {mil::Int32Vector({rank - 1})}},
+                                                             {"epsilon", {Literal::ScalarFp32(static_cast<float>(eps))}}}));
   Value half = Slice(b, normed, std::vector<int32_t>(static_cast<size_t>(rank), 0), end, name + "_half");
   Value g = HalfConst(b, gain, name + "_gain");
   return Named(b, name, b.Mul(half, g));

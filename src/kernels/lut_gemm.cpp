@@ -8,6 +8,7 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/lut_gemm.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/hwy_helpers-inl.h"
 
@@ -316,6 +317,8 @@ HWY_INLINE float RowDotScalarDecode(const LutMatrixRef& w, int64_t r, const floa
 }
 
 #if ANEMLL_LUT_SIMD
+constexpr int64_t kPrefetchRows = 8;  // rows ahead of the one being multiplied
+
 template <int kBits>
 void GemvRowsBits(const float* x, const float* xp, const LutMatrixRef& w, const float* bias, float* y, int64_t r0,
                   int64_t r1) {
@@ -341,6 +344,11 @@ void GemvRowsBits(const float* x, const float* xp, const LutMatrixRef& w, const 
         pal_b.Load(lut_b);
         group_b = gb;
       }
+      // Hardware prefetchers ramp up slowly on these short row streams; fetch ahead explicitly.
+      if (r + kPrefetchRows + 1 < w.rows) {
+        const uint8_t* ahead = w.indices + (r + kPrefetchRows) * row_bytes;
+        for (int64_t off = 0; off < 2 * row_bytes; off += 64) hwy::Prefetch(ahead + off);
+      }
       float sa, sb;
       RowDotLut4x2(w.indices + r * row_bytes, w.indices + (r + 1) * row_bytes, end, xp, x, w.cols, pal, pal_b, lut_a,
                    lut_b, &sa, &sb);
@@ -356,6 +364,10 @@ void GemvRowsBits(const float* x, const float* xp, const LutMatrixRef& w, const 
       group = g;
     }
     const uint8_t* row = w.indices + r * row_bytes;
+    if (r + kPrefetchRows < w.rows) {
+      const uint8_t* ahead = w.indices + (r + kPrefetchRows) * row_bytes;
+      for (int64_t off = 0; off < row_bytes; off += 64) hwy::Prefetch(ahead + off);
+    }
     float s;
     if constexpr (kBits == 4) {
       s = RowDotLut4(row, end, xp, x, w.cols, pal, lut);

@@ -178,6 +178,42 @@ TEST(ConvertGraph, RotatedPrefillMaskIsTheSlidingWindow) {
   }
 }
 
+int CountOps(const mil::Function& fn, const std::string& type) {
+  int n = 0;
+  for (const auto& op : fn.block.operations) n += op.type == type;
+  return n;
+}
+
+TEST(ConvertGraph, ClampAfterEveryResidualAdd) {
+  ConvertOptions o;
+  o.context = 32;
+  o.batch = 4;
+  o.chunks = 1;
+  o.clamp = 55000;
+  Loaded l = Load("tiny-gemma3", o);
+  WeightCache w(*l.ckpt);
+  auto model = BuildChunkModel(l.plan, w, 0, false);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  const mil::Function& infer = model->program.functions.at("infer");
+  EXPECT_EQ(CountOps(infer, "clip"), 2 * 7);
+  for (const auto& op : infer.block.operations) {
+    if (op.type != "clip") continue;
+    const std::string beta = op.Input("beta")->name;
+    for (const auto& c : infer.block.operations) {
+      if (c.type == "const" && c.outputs[0].name == beta) {
+        EXPECT_EQ(c.attributes.at("val").GetDouble(), 55008.0);  // 55000 rounded to fp16
+      }
+    }
+  }
+  ConvertOptions plain = o;
+  plain.clamp.reset();
+  Loaded p = Load("tiny-gemma3", plain);
+  WeightCache w2(*p.ckpt);
+  auto unclamped = BuildChunkModel(p.plan, w2, 0, false);
+  ASSERT_TRUE(unclamped.ok());
+  EXPECT_EQ(CountOps(unclamped->program.functions.at("infer"), "clip"), 0);
+}
+
 TEST(ConvertGraph, MonolithicFunctions) {
   ConvertOptions o;
   o.context = 32;

@@ -237,6 +237,17 @@ INSTANTIATE_TEST_SUITE_P(
           return c;
         }(),
         Monolithic(Make("gemma3_monolithic", "tiny-gemma3", 64, 4, 1)),
+        // FP16 scaling by an exact power of two leaves fp32 results unchanged.
+        [] {
+          Case c = Make("gemma3_scaled_half", "tiny-gemma3", 64, 4, 2);
+          c.fp16_scale = "0.5";
+          return c;
+        }(),
+        [] {
+          Case c = Make("llama_scaled_quarter", "tiny-llama", 64, 4, 2);
+          c.fp16_scale = "0.25";
+          return c;
+        }(),
         Argmax(Monolithic(Make("gemma3_monolithic_argmax", "tiny-gemma3", 32, 16, 1)))),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
 

@@ -472,5 +472,24 @@ TEST(ExecutorOps, LinearWithLutWeightMatchesDenseWeight) {
   ExpectNear(out.at("y"), want);
 }
 
+TEST(ExecutorOps, Ios16LutToDenseWithAttributes) {
+  // indices (2 bits) [3,0,1,2,2,1] packed LSB-first: 0b10'01'00'11 = 0x93, 0b0110 = 0x06.
+  TestProgram p;
+  p.Input("x", DType::kFp32, {2, 3});
+  mil::Operation op;
+  op.type = "constexpr_lut_to_dense";
+  op.name = "w";
+  op.outputs.push_back({"w", mil::ValueType::Tensor(DType::kFp32, {2, 3})});
+  op.attributes["indices"] = Literal::Raw(DType::kUInt8, {2}, std::make_shared<mil::Buffer>(std::vector<uint8_t>{0x93, 0x06}));
+  op.attributes["lut"] = Literal::Fp32({4}, {0.5f, -1.0f, 2.0f, 4.0f});
+  op.attributes["shape"] = Literal::Int32({2}, {2, 3});
+  p.fn.block.operations.push_back(op);
+  p.Op("add", "y", {{"x", "x"}, {"y", "w"}}, {{"y", DType::kFp32}}).Output("y");
+  auto e = p.Compile();
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  auto out = RunOnce(**e, {{"x", F32T({2, 3}, std::vector<float>(6, 0.0f))}});
+  ExpectNear(out.at("y"), {4, 0.5, -1, 2, 2, -1});
+}
+
 }  // namespace
 }  // namespace anemll::runtime

@@ -1,0 +1,100 @@
+// A warmed-up Run allocates nothing on the heap (single-threaded; positional inputs and reused
+// output tensors), on the KV-cache fixture (linear, reshape, concat, state slices, matmul,
+// softmax) and on the enumerated-shape embeddings (gather with int16 indices, casts, select).
+// The test replaces the global allocation functions (all plain and nothrow forms, so that
+// sanitizers see matching pairs) to count heap allocations.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "mil/coreml/package.h"
+#include "runtime/executable.h"
+#include "runtime/tensor_io.h"
+#include "support/test_support.h"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n == 0 ? 1 : n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace anemll::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+long AllocationsDuring(Executable& e, const std::vector<const Tensor*>& inputs, StateStore& states,
+                       std::vector<Tensor>* outputs) {
+  const long before = g_allocations.load();
+  const Status st = e.Run(inputs, states, outputs);
+  const long after = g_allocations.load();
+  EXPECT_TRUE(st.ok()) << st.message();
+  return after - before;
+}
+
+int* volatile g_sink = nullptr;
+
+TEST(RunAllocations, CounterSeesAllocations) {
+  const long before = g_allocations.load();
+  auto* v = new std::vector<int>(1000, 1);
+  g_sink = v->data();
+  delete v;
+  EXPECT_GE(g_allocations.load() - before, 2);
+}
+
+TEST(RunAllocations, WarmRunsDoNotAllocate) {
+  const fs::path dir = anemll::testing::FixturesDir() / "coreml" / "kv_state_multifunction";
+  auto model = mil::coreml::ReadPackage(dir / "kv_state_multifunction.mlpackage");
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto inputs = ReadTensors(dir / "inputs.safetensors");
+  ASSERT_TRUE(inputs.ok());
+  for (Precision p : {Precision::kFp16, Precision::kFp32}) {
+    Options opt;
+    opt.precision = p;
+    auto infer = Executable::Compile(*model, "infer", opt);
+    ASSERT_TRUE(infer.ok()) << infer.status().message();
+    std::vector<const Tensor*> feed;
+    for (const auto& name : (*infer)->input_names()) feed.push_back(&inputs->at("step1." + name));
+    StateStore states;
+    std::vector<Tensor> outputs;
+    AllocationsDuring(**infer, feed, states, &outputs);  // binds the states, sizes the outputs
+    EXPECT_EQ(AllocationsDuring(**infer, feed, states, &outputs), 0) << PrecisionName(p);
+    EXPECT_EQ(AllocationsDuring(**infer, feed, states, &outputs), 0) << PrecisionName(p);
+  }
+}
+
+TEST(RunAllocations, EmbeddingsWarmRunDoesNotAllocate) {
+  const fs::path dir = anemll::testing::FixturesDir() / "coreml" / "enumerated_embeddings";
+  auto model = mil::coreml::ReadPackage(dir / "enumerated_embeddings.mlpackage");
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto inputs = ReadTensors(dir / "inputs.safetensors");
+  ASSERT_TRUE(inputs.ok());
+  auto e = Executable::Compile(*model, "main");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  std::vector<const Tensor*> feed = {&inputs->at("s4.input_ids")};
+  StateStore states;
+  std::vector<Tensor> outputs;
+  AllocationsDuring(**e, feed, states, &outputs);
+  EXPECT_EQ(AllocationsDuring(**e, feed, states, &outputs), 0);
+}
+
+}  // namespace
+}  // namespace anemll::runtime
