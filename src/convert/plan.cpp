@@ -197,8 +197,7 @@ Result<ConversionPlan> MakePlan(const hf::ModelSpec& spec, const ConvertOptions&
     int64_t r_local = 0, r_global = 0;
     for (int i = 0; i < L; ++i) {
       LayerCache& c = p.layer_cache[static_cast<size_t>(i)];
-      c.sliding = spec.layer_kinds[static_cast<size_t>(i)] == hf::AttentionKind::kSliding;
-      c.local = c.sliding;
+      c.local = spec.layer_kinds[static_cast<size_t>(i)] == hf::AttentionKind::kSliding;
       if (c.local) {
         c.state = local_state;
         c.k_slot = r_local;
@@ -217,7 +216,6 @@ Result<ConversionPlan> MakePlan(const hf::ModelSpec& spec, const ConvertOptions&
     p.states.push_back({kUnifiedState, {2 * static_cast<int64_t>(L), KVH, p.context, D}});
     for (int i = 0; i < L; ++i) {
       LayerCache& c = p.layer_cache[static_cast<size_t>(i)];
-      c.sliding = spec.layer_kinds[static_cast<size_t>(i)] == hf::AttentionKind::kSliding;
       c.state = 0;
       c.k_slot = i;
       c.v_slot = i + L;

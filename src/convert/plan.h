@@ -51,8 +51,7 @@ struct LayerCache {
   int64_t k_slot = 0;  // K at [k_slot], V at [v_slot] of the state's first axis
   int64_t v_slot = 0;
   int64_t length = 0;     // cache positions: the context, or the window of a local cache
-  bool sliding = false;   // a sliding-window layer
-  bool local = false;     // lives in the window-sized local cache (split layout)
+  bool local = false;     // a sliding-window layer in the window-sized local cache (split layout)
 };
 
 struct ConversionPlan {

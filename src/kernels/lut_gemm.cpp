@@ -317,7 +317,7 @@ HWY_INLINE float RowDotScalarDecode(const LutMatrixRef& w, int64_t r, const floa
 }
 
 #if ANEMLL_LUT_SIMD
-constexpr int64_t kPrefetchRows = 8;  // rows ahead of the one being multiplied
+constexpr int64_t kPrefetchRows = 16;  // rows ahead of the one being multiplied
 
 template <int kBits>
 void GemvRowsBits(const float* x, const float* xp, const LutMatrixRef& w, const float* bias, float* y, int64_t r0,
