@@ -54,8 +54,13 @@ test-sanitize: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 1800 -LE slow
 
+# The demo converts the bundled stories260K checkpoint to ANEMLL-layout Core ML packages (fp16
+# weights; the LUT defaults are meant for billion-parameter models) and runs them on the CPU
+# runtime with ANE-like fp16 numerics.
 demo: build
-	$(BUILD)/bin/anemll run --model $(DEMO_MODEL) --prompt "Once upon a time" -n 256 --temperature 0
+	$(BUILD)/bin/anemll convert --model $(DEMO_MODEL) --output $(BUILD)/demo/stories260K --context 512 \
+	  --lut1 none --lut2 none --lut3 none
+	$(BUILD)/bin/anemll run --model $(BUILD)/demo/stories260K --prompt "Once upon a time" -n 256 --temperature 0
 
 bench: build
 	@ls $(BUILD)/bench/ 2>/dev/null | grep -E '^bench_' | while read b; do $(BUILD)/bench/$$b; done

@@ -115,6 +115,26 @@ void BM_F16Gemv(benchmark::State& state) {
   Report(state, bytes, Seconds(start));
 }
 
+// Prefill-shaped fp16 GEMM: 64 activation rows against [kOut, kIn]; counter GFLOP/s.
+void BM_F16Gemm64(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  constexpr int64_t kRows = 64;
+  std::vector<uint16_t> w(static_cast<size_t>(kOut * kIn));
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 0.05f);
+  for (auto& v : w) v = FloatToHalf(nd(rng));
+  std::vector<float> x(static_cast<size_t>(kRows * kIn));
+  for (auto& v : x) v = nd(rng);
+  std::vector<float> y(static_cast<size_t>(kRows * kOut));
+  ThreadPool pool(threads);
+  for (auto _ : state) {
+    GemmXWt(x.data(), kRows, kIn, MatrixRef::F16(w.data(), kOut, kIn), nullptr, y.data(), kOut, &pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * kRows * kOut * kIn * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
 // The machine's streaming read bandwidth (SIMD sum over 128 MiB of floats), for reference.
 void BM_StreamRead(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
@@ -145,6 +165,7 @@ void Args(benchmark::internal::Benchmark* b) {
 BENCHMARK_CAPTURE(BM_LutGemv, lut4, 4)->Apply(Args);
 BENCHMARK_CAPTURE(BM_LutGemv, lut6, 6)->Apply(Args);
 BENCHMARK(BM_F16Gemv)->Apply(Args);
+BENCHMARK(BM_F16Gemm64)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_StreamRead)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace

@@ -3,8 +3,9 @@
 // fp16, integer inputs = --position, and any input named like a mask filled with the causal
 // mask row(s) for that position (0 for columns <= position + row, -inf after).
 //
-//   ANEMLL_BENCH_PACKAGE=out/qwen_FFN_PF_chunk_01of01.mlpackage ANEMLL_BENCH_FUNCTION=infer \
-//   ANEMLL_BENCH_POSITION=100 build-rt/bench/bench_kernels_exec --benchmark_counters_tabular=true
+//   ANEMLL_BENCH_PACKAGE=out/qwen_FFN_PF_chunk_01of01.mlpackage ANEMLL_BENCH_FUNCTION=infer
+//   ANEMLL_BENCH_POSITION=100 build/bench/bench_kernels_exec --benchmark_counters_tabular=true
+//   (the three variables in the environment of one command)
 //
 // Without ANEMLL_BENCH_PACKAGE the benchmark reports an error and does nothing.
 #include <benchmark/benchmark.h>

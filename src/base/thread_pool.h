@@ -1,6 +1,7 @@
 // A fixed pool of worker threads for data-parallel loops (kernels, palettization).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -41,6 +42,11 @@ class ThreadPool {
   size_t generation_ = 0;
   int pending_ = 0;
   bool stop_ = false;
+  // Lock-free mirrors of generation_ / pending_ / stop_ that waiters spin on briefly before
+  // sleeping (see WorkerLoop).
+  std::atomic<size_t> published_{0};
+  std::atomic<int> remaining_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace anemll

@@ -4,7 +4,7 @@
 //
 // Converts a Hugging Face checkpoint into ANEMLL's output layout (Core ML packages, meta.yaml,
 // tokenizer files) in one process. Flags and defaults are those of ANEMLL's convert_model.sh and
-// convert_monolith.sh, except the LUT defaults (none: palettization is not yet supported).
+// convert_monolith.sh (LUT: FFN 4, LM head 6, embeddings fp16; monolithic --lut 4 for all).
 // Interrupting (Ctrl-C) stops between units of work and leaves no output folder behind.
 #include <csignal>
 #include <cstdio>
@@ -82,6 +82,8 @@ Result<int> ParseStep(const std::string& flag, const std::string& text) {
   return static_cast<int>(v);
 }
 
+// --chunk auto: the chunk count `anemll chunk-calc --auto` gives for this model at the FFN LUT's
+// bits (16 without a LUT) and --max-chunk-mb, decided before planning.
 int RunConvert(const ConvertFlags& f) {
   const std::string cmd = "convert";
   convert::ConvertRequest req;
@@ -113,7 +115,7 @@ int RunConvert(const ConvertFlags& f) {
   // LUT flags: --lut1/--lut2/--lut3 (convert_model.sh) or --lut/--lut-embeddings/--lut-lmhead
   // (convert_monolith.sh).
   auto parse_lut = [&](const std::string& flag, const std::string& text, convert::LutSpec* out) -> bool {
-    if (text.empty()) return true;
+    if (f.app->count(flag) == 0) return true;  // not given ("" given means none)
     auto lut = convert::LutSpec::Parse(flag, text);
     if (!lut.ok()) {
       Fail(cmd, lut.status());
@@ -122,8 +124,15 @@ int RunConvert(const ConvertFlags& f) {
     *out = *lut;
     return true;
   };
+  // ANEMLL's defaults: convert_model.sh --lut2 4 --lut3 6 (group 8), embeddings fp16;
+  // convert_monolith.sh --lut 4 for every component.
+  o.lut_ffn = convert::LutSpec{4, 8, false};
   if (!parse_lut("--lut", f.lut, &o.lut_ffn)) return 1;
   o.lut_embeddings = o.lut_lmhead = o.lut_ffn;
+  if (!f.monolithic && f.app->count("--lut") == 0) {
+    o.lut_embeddings = convert::LutSpec{};
+    o.lut_lmhead = convert::LutSpec{6, 8, false};
+  }
   if (!parse_lut("--lut1", f.lut1, &o.lut_embeddings) || !parse_lut("--lut2", f.lut2, &o.lut_ffn) ||
       !parse_lut("--lut3", f.lut3, &o.lut_lmhead) || !parse_lut("--lut-embeddings", f.lut_embeddings, &o.lut_embeddings) ||
       !parse_lut("--lut-lmhead", f.lut_lmhead, &o.lut_lmhead)) {
@@ -155,6 +164,7 @@ int RunConvert(const ConvertFlags& f) {
               p.spec.model_type.c_str(), static_cast<long long>(p.context), static_cast<long long>(p.batch),
               p.num_chunks, p.monolithic ? ", monolithic" : "");
   for (const std::string& file : result->files) std::printf("  %s\n", file.c_str());
+  if (!result->lut_parts.empty()) std::printf("%s", convert::FormatLutReport(result->lut_parts).c_str());
   return 0;
 }
 
@@ -168,7 +178,8 @@ CommandRegistrar registrar(
       sub->add_option("--context", f->context, "Context length: KV cache length and causal mask width (default 512)");
       sub->add_option("--batch", f->batch, "Prefill batch: tokens per prefill call (default 64)");
       sub->add_option("--chunk", f->chunk, "Number of FFN chunks, or auto (default 2, at most the layer count)");
-      sub->add_option("--max-chunk-mb", f->max_chunk_mb, "Chunk size target for --chunk auto (default 950)");
+      sub->add_option("--max-chunk-mb", f->max_chunk_mb,
+                      "Largest FFN chunk for --chunk auto, in MB (MiB), sized at --lut2's bits (default 950)");
       sub->add_option("--prefix", f->prefix, "File name prefix (default: llama, qwen, qwen25 or gemma3 by architecture)");
       sub->add_flag("--monolithic", f->monolithic, "One package with embeddings, all layers and the LM head");
       sub->add_flag("--argmax", f->argmax, "Argmax inside the LM head (outputs argmax_idx/argmax_val per slice)");
@@ -186,12 +197,12 @@ CommandRegistrar registrar(
                       "6 compile, 7 tokenizer+meta; monolithic: 1/2 package, 3 combine, 4 compile, 5 files)");
       sub->add_option("--only", f->only, "Run only step N on an existing output");
       const std::string lut_note =
-          " (bits[,group]; default none — ANEMLL's defaults are --lut2 4 --lut3 6, but LUT palettization is not yet "
-          "supported, so any LUT request fails)";
-      sub->add_option("--lut1", f->lut1, "Embeddings LUT" + lut_note);
-      sub->add_option("--lut2", f->lut2, "FFN LUT" + lut_note);
-      sub->add_option("--lut3", f->lut3, "LM head LUT" + lut_note);
-      sub->add_option("--lut", f->lut, "LUT for all parts (monolithic)" + lut_note);
+          " (bits[,group] with bits 1, 2, 3, 4, 6 or 8; group = output channels per table, default 8, 0 = per tensor; "
+          "none or \"\" = fp16)";
+      sub->add_option("--lut1", f->lut1, "Embeddings LUT (default none)" + lut_note);
+      sub->add_option("--lut2", f->lut2, "FFN LUT (default 4)" + lut_note);
+      sub->add_option("--lut3", f->lut3, "LM head LUT (default 6)" + lut_note);
+      sub->add_option("--lut", f->lut, "LUT for all parts (monolithic default 4)" + lut_note);
       sub->add_option("--lut-embeddings", f->lut_embeddings, "Embeddings LUT override (monolithic)" + lut_note);
       sub->add_option("--lut-lmhead", f->lut_lmhead, "LM head LUT override (monolithic)" + lut_note);
       sub->add_flag("--skip-check", f->skip_check, "Accepted for ANEMLL compatibility (no dependency check is needed)");

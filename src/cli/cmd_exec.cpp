@@ -34,13 +34,7 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 Status Exec(const ExecOptions& o) {
   runtime::Options options;
-  if (o.precision == "fp16") {
-    options.precision = runtime::Precision::kFp16;
-  } else if (o.precision == "fp32") {
-    options.precision = runtime::Precision::kFp32;
-  } else {
-    return InvalidArgument("--precision: '", o.precision, "' is not fp16 or fp32");
-  }
+  ANEMLL_ASSIGN_OR_RETURN(options.precision, ParsePrecision(o.precision));
   if (o.threads < 1) return InvalidArgument("--threads: ", o.threads, " is not a positive number");
   options.threads = o.threads;
 

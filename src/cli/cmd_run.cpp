@@ -1,6 +1,11 @@
 // `anemll run --model DIR (--prompt S | --prompt-ids 1,2,3) [-n N] [--temperature T] [--top-k K]
 // [--top-p P] [--repetition-penalty R] [--seed S] [--print-ids] [--no-template] [--system S]
-// [--no-think] [--stats] [--threads N]`
+// [--no-think] [--stats] [--threads N] [--precision fp16|fp32] [--no-shift]`
+//
+// DIR is a Hugging Face checkpoint (run by the fp32 reference) or a converted folder / its
+// meta.yaml (run by the CPU runtime; fp16 by default, like the ANE). When a converted model's
+// context fills up, the most recent tokens are re-fed from position 0 and generation goes on
+// (ANEMLL's shift rule); --no-shift stops instead.
 //
 // Generates text and streams it to stdout as it is produced, then a newline. With a chat template
 // in DIR (and no --no-template) the prompt is sent as a user turn (after an optional --system
@@ -51,6 +56,8 @@ struct RunOptions {
   bool no_think = false;
   bool stats = false;
   int threads = 0;
+  std::string precision = "fp16";
+  bool no_shift = false;
   // Set when the flag was given (so generation_config defaults do not override it).
   CLI::Option* prompt_opt = nullptr;
   CLI::Option* prompt_ids_opt = nullptr;
@@ -118,8 +125,12 @@ int RunRun(const RunOptions& opt) {
     return Fail(cmd, "give exactly one of --prompt and --prompt-ids");
   }
   if (opt.max_tokens < 0) return Fail(cmd, StrCat("-n/--max-tokens: must be >= 0, got ", opt.max_tokens));
+  if (opt.threads < 0) return Fail(cmd, StrCat("--threads: must be >= 0, got ", opt.threads));
   generate::TextModelOptions mo;
   mo.num_threads = opt.threads;
+  auto precision = ParsePrecision(opt.precision);
+  if (!precision.ok()) return Fail(cmd, precision.status());
+  mo.precision = *precision;
   auto model = generate::TextModel::Open(opt.model, mo);
   if (!model.ok()) return Fail(cmd, model.status());
   const generate::TextModel& m = **model;
@@ -131,6 +142,10 @@ int RunRun(const RunOptions& opt) {
   go.max_new_tokens = opt.max_tokens;
   go.sampling = ResolveSampling(opt, m.generation_config());
   go.stop_tokens = m.stop_tokens();
+  go.shift_context = !opt.no_shift;
+  if (m.package_model() && m.package_model()->meta().argmax_in_model && go.sampling.temperature > 0) {
+    Warn("the model computes argmax in the LM head (argmax_in_model): sampling settings are ignored, decoding is greedy");
+  }
 
   std::unique_ptr<generate::Decoder> decoder = m.NewDecoder();
   const tokenizer::Tokenizer* tok = m.tokenizer();
@@ -182,10 +197,11 @@ int RunRun(const RunOptions& opt) {
     const double steps = n > 1 ? static_cast<double>(n - 1) : 0.0;
     std::fprintf(stderr,
                  "prompt: %lld tokens in %.1f ms (%.1f tok/s); generated: %zu tokens, %.1f ms decode "
-                 "(%.1f tok/s); stop: %s\n",
+                 "(%.1f tok/s); stop: %s%s\n",
                  static_cast<long long>(result->prompt_tokens), prefill * 1e3,
                  prefill > 0 ? result->prompt_tokens / prefill : 0.0, n, decode * 1e3,
-                 decode > 0 ? steps / decode : 0.0, generate::StopReasonName(result->reason));
+                 decode > 0 ? steps / decode : 0.0, generate::StopReasonName(result->reason),
+                 result->context_shifts > 0 ? StrCat("; context shifted ", result->context_shifts, "x").c_str() : "");
   }
   return 0;
 }
@@ -194,7 +210,7 @@ CommandRegistrar registrar(
     "run", "Generate text from a prompt, streamed to stdout",
     [](CLI::App* sub) -> std::function<int()> {
       auto opt = std::make_shared<RunOptions>();
-      sub->add_option("--model", opt->model, "Model folder (Hugging Face checkpoint)")->required();
+      sub->add_option("--model", opt->model, "Hugging Face checkpoint, or converted folder / its meta.yaml")->required();
       opt->prompt_opt = sub->add_option("--prompt", opt->prompt, "Prompt text");
       opt->prompt_ids_opt = sub->add_option("--prompt-ids", opt->prompt_ids, "Prompt token ids, comma-separated");
       sub->add_option("-n,--max-tokens", opt->max_tokens, "Tokens to generate at most (default 128)");
@@ -212,6 +228,8 @@ CommandRegistrar registrar(
       sub->add_flag("--no-think", opt->no_think, "Render the template with enable_thinking=false");
       sub->add_flag("--stats", opt->stats, "Print prefill/decode timings to stderr");
       sub->add_option("--threads", opt->threads, "Worker threads (default: all cores)");
+      sub->add_option("--precision", opt->precision, "Converted folders: fp16 (like the ANE, default) or fp32");
+      sub->add_flag("--no-shift", opt->no_shift, "Stop when the context is full instead of shifting it");
       return [opt] { return RunRun(*opt); };
     });
 

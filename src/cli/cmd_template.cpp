@@ -45,7 +45,7 @@ Result<std::string> Render(const TemplateOptions& opt) {
     if (!tools.is_array()) return FormatError(opt.tools, ": expected a JSON array of tool schemas");
     options.tools = std::move(tools);
   }
-  ANEMLL_ASSIGN_OR_RETURN(auto formatter, tokenizer::ChatFormatter::Load(opt.model));
+  ANEMLL_ASSIGN_OR_RETURN(auto formatter, tokenizer::ChatFormatter::Load(ModelFolder(opt.model)));
   return formatter.ApplyOrdered(messages, options);
 }
 
@@ -63,7 +63,7 @@ CommandRegistrar registrar(
     "template", "Render a model's chat template over a conversation and print the prompt",
     [](CLI::App* sub) -> std::function<int()> {
       auto opt = std::make_shared<TemplateOptions>();
-      sub->add_option("--model", opt->model, "Folder with tokenizer_config.json or chat_template.jinja")->required();
+      sub->add_option("--model", opt->model, "Folder with tokenizer_config.json or chat_template.jinja (checkpoint, converted folder or its meta.yaml)")->required();
       sub->add_option("--messages", opt->messages,
                       "JSON file: an array of {role, content} messages, or an object with \"messages\"")
           ->required();

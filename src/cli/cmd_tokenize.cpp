@@ -45,7 +45,7 @@ int RunTokenize(const TokenizeOptions& opt) {
     if (!opt.ids.empty()) return Fail(cmd, "--ids is only used with --decode");
     if (opt.has_text == !opt.text_file.empty()) return Fail(cmd, "give exactly one of --text or --text-file");
   }
-  auto tok = LoadModelTokenizer(opt.model);
+  auto tok = LoadModelTokenizer(ModelFolder(opt.model));
   if (!tok.ok()) return Fail(cmd, tok.status());
 
   if (opt.decode) {
@@ -86,7 +86,7 @@ CommandRegistrar registrar(
     "tokenize", "Encode text to token ids, or decode ids to text, with a model's tokenizer.json",
     [](CLI::App* sub) -> std::function<int()> {
       auto opt = std::make_shared<TokenizeOptions>();
-      sub->add_option("--model", opt->model, "Folder with tokenizer.json (checkpoint or converted model)")
+      sub->add_option("--model", opt->model, "Folder with tokenizer.json (checkpoint or converted model, or its meta.yaml)")
           ->required();
       sub->add_option_function<std::string>(
           "--text",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "runtime/executable.h"
 
 namespace anemll::cli {
 
@@ -32,6 +33,13 @@ struct CommandRegistrar {
 // Prints "anemll <command>: <message>" as one line on stderr and returns the exit code 1.
 int Fail(const std::string& command, const Status& status);
 int Fail(const std::string& command, const std::string& message);
+
+// The folder a --model argument names: the argument itself, or the folder of a meta.yaml file
+// (converted folders may be given by their meta.yaml).
+std::string ModelFolder(const std::string& model);
+
+// "fp16" | "fp32" (--precision).
+Result<runtime::Precision> ParsePrecision(const std::string& text);
 
 // Parses "1,2,3" into ints; names the flag in the error.
 Result<std::vector<int>> ParseIdList(const std::string& flag, const std::string& text);

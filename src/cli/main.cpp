@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "base/log.h"
@@ -20,6 +21,21 @@ int Fail(const std::string& command, const std::string& message) {
   }
   std::fprintf(stderr, "anemll %s: %s\n", command.c_str(), line.c_str());
   return 1;
+}
+
+Result<runtime::Precision> ParsePrecision(const std::string& text) {
+  if (text == "fp16") return runtime::Precision::kFp16;
+  if (text == "fp32") return runtime::Precision::kFp32;
+  return InvalidArgument("--precision: expected fp16 or fp32, got '", text, "'");
+}
+
+std::string ModelFolder(const std::string& model) {
+  const std::filesystem::path p(model);
+  std::error_code ec;
+  if (p.filename() == "meta.yaml" && std::filesystem::is_regular_file(p, ec)) {
+    return p.parent_path().empty() ? std::string(".") : p.parent_path().string();
+  }
+  return model;
 }
 
 Result<std::vector<int>> ParseIdList(const std::string& flag, const std::string& text) {

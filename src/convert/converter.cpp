@@ -106,6 +106,8 @@ class Driver {
   Status PrepareOutput();
   Status Probe();
   Status WritePart(const mil::Model& model, const std::string& stem);
+  // WritePart plus the part's palettization summary (for the report).
+  Status WritePart(const mil::Model& model, const std::string& stem, const WeightCache& w, const LutSpec& lut);
   Status StepEmbeddings();
   Status StepLmHead();
   Status StepFfn();
@@ -227,12 +229,36 @@ Status Driver::WritePart(const mil::Model& model, const std::string& stem) {
   return mil::coreml::WritePackage(model, work_ / (stem + ".mlpackage"));
 }
 
+Status Driver::WritePart(const mil::Model& model, const std::string& stem, const WeightCache& w, const LutSpec& lut) {
+  ANEMLL_RETURN_IF_ERROR(WritePart(model, stem));
+  PartLutSummary s;
+  s.part = stem + ".mlpackage";
+  s.bits = lut.bits;
+  s.group = lut.per_tensor() ? 0 : lut.group;
+  std::error_code ec;
+  uint64_t bytes = 0;
+  for (const auto& e : fs::recursive_directory_iterator(work_ / s.part, ec)) {
+    if (e.is_regular_file(ec)) bytes += e.file_size(ec);
+  }
+  s.size_mb = static_cast<double>(bytes) / (1024.0 * 1024.0);
+  for (const QuantRecord& r : w.quant_records()) {
+    ++s.tensors;
+    if (s.worst_name.empty() || r.error.cosine < s.worst_cosine) {
+      s.worst_name = r.name;
+      s.worst_cosine = r.error.cosine;
+      s.worst_mse = r.error.mse;
+    }
+  }
+  result_.lut_parts.push_back(std::move(s));
+  return Status::Ok();
+}
+
 Status Driver::StepEmbeddings() {
   Progress progress(StrCat("step 1/", TotalSteps(), " embeddings"), 2);
   WeightCache w(*ckpt_);
   ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildEmbeddingsModel(plan_, w));
   progress.Update(1);
-  ANEMLL_RETURN_IF_ERROR(WritePart(model, EmbeddingsName(plan_.prefix, plan_.lut_embeddings)));
+  ANEMLL_RETURN_IF_ERROR(WritePart(model, EmbeddingsName(plan_.prefix, plan_.lut_embeddings), w, plan_.lut_embeddings));
   clamped_weights_ += w.clamped_values();
   w.Release();
   progress.Finish();
@@ -244,7 +270,7 @@ Status Driver::StepLmHead() {
   WeightCache w(*ckpt_);
   ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildLmHeadModel(plan_, w));
   progress.Update(1);
-  ANEMLL_RETURN_IF_ERROR(WritePart(model, LmHeadName(plan_.prefix, plan_.lut_lmhead)));
+  ANEMLL_RETURN_IF_ERROR(WritePart(model, LmHeadName(plan_.prefix, plan_.lut_lmhead), w, plan_.lut_lmhead));
   clamped_weights_ += w.clamped_values();
   w.Release();
   progress.Finish();
@@ -262,7 +288,7 @@ Status Driver::StepFfn() {
       const bool rot = f == 1;
       auto model = BuildChunkModel(plan_, w, c, rot);
       if (!model.ok()) return model.status().WithContext(StrCat("FFN chunk ", c + 1, "/", plan_.num_chunks));
-      ANEMLL_RETURN_IF_ERROR(WritePart(*model, FfnChunkName(plan_.prefix, plan_.lut_ffn, c, plan_.num_chunks, rot)));
+      ANEMLL_RETURN_IF_ERROR(WritePart(*model, FfnChunkName(plan_.prefix, plan_.lut_ffn, c, plan_.num_chunks, rot), w, plan_.lut_ffn));
       clamped_weights_ += w.clamped_values();
       w.Release();
       progress.Advance(1);
@@ -277,7 +303,7 @@ Status Driver::StepMonolithic() {
   WeightCache w(*ckpt_);
   ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildMonolithicModel(plan_, w));
   progress.Update(1);
-  ANEMLL_RETURN_IF_ERROR(WritePart(model, MonolithicName(plan_.prefix, plan_.lut_ffn)));
+  ANEMLL_RETURN_IF_ERROR(WritePart(model, MonolithicName(plan_.prefix, plan_.lut_ffn), w, plan_.lut_ffn));
   clamped_weights_ += w.clamped_values();
   w.Release();
   progress.Finish();
@@ -492,6 +518,30 @@ std::string ModelNameForMeta(const fs::path& model_dir) {
 Result<ConvertResult> Convert(const ConvertRequest& request) {
   Driver driver(request);
   return driver.Run();
+}
+
+std::string FormatLutReport(const std::vector<PartLutSummary>& parts) {
+  size_t width = 4;
+  for (const PartLutSummary& p : parts) width = std::max(width, p.part.size());
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-*s  %4s  %5s  %9s  %s\n", static_cast<int>(width), "part", "bits", "group",
+                "size (MB)", "worst tensor (MSE, cosine)");
+  out += line;
+  for (const PartLutSummary& p : parts) {
+    const std::string bits = p.bits > 0 ? std::to_string(p.bits) : "fp16";
+    const std::string group = p.bits > 0 ? (p.group > 0 ? std::to_string(p.group) : "tensor") : "-";
+    std::string worst = "-";
+    if (p.tensors > 0) {
+      char buf[320];
+      std::snprintf(buf, sizeof buf, "%s (%.3g, %.6f)", p.worst_name.c_str(), p.worst_mse, p.worst_cosine);
+      worst = buf;
+    }
+    std::snprintf(line, sizeof line, "%-*s  %4s  %5s  %9.1f  %s\n", static_cast<int>(width), p.part.c_str(),
+                  bits.c_str(), group.c_str(), p.size_mb, worst.c_str());
+    out += line;
+  }
+  return out;
 }
 
 }  // namespace anemll::convert

@@ -33,11 +33,26 @@ struct ConvertRequest {
   int step_delay_ms = 0;             // pause after each step (lets tests interrupt a conversion)
 };
 
+// One written package's palettization: LUT setting, package size and its worst tensor.
+struct PartLutSummary {
+  std::string part;        // package file name
+  int bits = 0;            // 0: fp16 only
+  int64_t group = 0;       // rows per table (0: per tensor)
+  double size_mb = 0;      // package size in MiB
+  int tensors = 0;         // palettized tensors
+  std::string worst_name;  // tensor with the lowest cosine similarity
+  double worst_mse = 0, worst_cosine = 1;
+};
+
+// The end-of-conversion table: part, bits, group, size, worst tensor (name, MSE, cosine).
+std::string FormatLutReport(const std::vector<PartLutSummary>& parts);
+
 struct ConvertResult {
   ConversionPlan plan;
   std::optional<ProbeResult> probe;  // the residual peak measurement, when it ran
   std::vector<std::string> files;    // top-level entries written (relative to the output folder)
   bool compiled = false;             // coremlcompiler ran
+  std::vector<PartLutSummary> lut_parts;  // one per package written
 };
 
 // Runs the conversion. Errors are one line naming the step and what failed.

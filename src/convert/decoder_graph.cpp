@@ -23,10 +23,10 @@ int32_t I32(int64_t v) { return static_cast<int32_t>(v); }
 struct LayerLiterals {
   Literal in_norm, post_attn_norm;                  // [1,H,1,1]
   std::optional<Literal> pre_ffn_norm, post_ffn_norm;  // gemma3
-  Literal q, k, v, o;                               // [out,in,1,1]
+  WeightConst q, k, v, o;                           // [out,in,1,1], fp16 or palettized
   std::optional<Literal> q_bias, k_bias, v_bias, o_bias;
   std::optional<Literal> q_norm, k_norm;  // [D]
-  Literal gate, up, down;
+  WeightConst gate, up, down;
   std::optional<Literal> gate_bias, up_bias, down_bias;
 };
 
@@ -70,10 +70,10 @@ Result<LayerLiterals> LoadLayer(const ConversionPlan& p, WeightCache& w, int64_t
                                                       post_norm_factor));
   }
   const std::string a = pre + "self_attn.";
-  ANEMLL_ASSIGN_OR_RETURN(L.q, w.Fp16(a + "q_proj.weight", {q_out, H}, {q_out, H, 1, 1}));
-  ANEMLL_ASSIGN_OR_RETURN(L.k, w.Fp16(a + "k_proj.weight", {kv_out, H}, {kv_out, H, 1, 1}));
-  ANEMLL_ASSIGN_OR_RETURN(L.v, w.Fp16(a + "v_proj.weight", {kv_out, H}, {kv_out, H, 1, 1}));
-  ANEMLL_ASSIGN_OR_RETURN(L.o, w.Fp16(a + "o_proj.weight", {H, q_out}, {H, q_out, 1, 1}, {branch_scale, 0.0f}));
+  ANEMLL_ASSIGN_OR_RETURN(L.q, w.Weight(a + "q_proj.weight", {q_out, H}, {q_out, H, 1, 1}, p.lut_ffn));
+  ANEMLL_ASSIGN_OR_RETURN(L.k, w.Weight(a + "k_proj.weight", {kv_out, H}, {kv_out, H, 1, 1}, p.lut_ffn));
+  ANEMLL_ASSIGN_OR_RETURN(L.v, w.Weight(a + "v_proj.weight", {kv_out, H}, {kv_out, H, 1, 1}, p.lut_ffn));
+  ANEMLL_ASSIGN_OR_RETURN(L.o, w.Weight(a + "o_proj.weight", {H, q_out}, {H, q_out, 1, 1}, p.lut_ffn, {branch_scale, 0.0f}));
   ANEMLL_ASSIGN_OR_RETURN(L.q_bias, OptionalBias(w, s.qkv_bias, a + "q_proj.bias", q_out));
   ANEMLL_ASSIGN_OR_RETURN(L.k_bias, OptionalBias(w, s.qkv_bias, a + "k_proj.bias", kv_out));
   ANEMLL_ASSIGN_OR_RETURN(L.v_bias, OptionalBias(w, s.qkv_bias, a + "v_proj.bias", kv_out));
@@ -83,9 +83,9 @@ Result<LayerLiterals> LoadLayer(const ConversionPlan& p, WeightCache& w, int64_t
     ANEMLL_ASSIGN_OR_RETURN(L.k_norm, NormGain(w, s, a + "k_norm.weight", D, {D}, 1.0));
   }
   const std::string m = pre + "mlp.";
-  ANEMLL_ASSIGN_OR_RETURN(L.gate, w.Fp16(m + "gate_proj.weight", {I, H}, {I, H, 1, 1}));
-  ANEMLL_ASSIGN_OR_RETURN(L.up, w.Fp16(m + "up_proj.weight", {I, H}, {I, H, 1, 1}));
-  ANEMLL_ASSIGN_OR_RETURN(L.down, w.Fp16(m + "down_proj.weight", {H, I}, {H, I, 1, 1}, {branch_scale, 0.0f}));
+  ANEMLL_ASSIGN_OR_RETURN(L.gate, w.Weight(m + "gate_proj.weight", {I, H}, {I, H, 1, 1}, p.lut_ffn));
+  ANEMLL_ASSIGN_OR_RETURN(L.up, w.Weight(m + "up_proj.weight", {I, H}, {I, H, 1, 1}, p.lut_ffn));
+  ANEMLL_ASSIGN_OR_RETURN(L.down, w.Weight(m + "down_proj.weight", {H, I}, {H, I, 1, 1}, p.lut_ffn, {branch_scale, 0.0f}));
   ANEMLL_ASSIGN_OR_RETURN(L.gate_bias, OptionalBias(w, s.mlp_bias, m + "gate_proj.bias", I));
   ANEMLL_ASSIGN_OR_RETURN(L.up_bias, OptionalBias(w, s.mlp_bias, m + "up_proj.bias", I));
   ANEMLL_ASSIGN_OR_RETURN(L.down_bias, OptionalBias(w, s.mlp_bias, m + "down_proj.bias", H, branch_scale));
@@ -167,8 +167,9 @@ void DecoderBuilder::DeclareInputs() {
 Result<Value> DecoderBuilder::Embed() {
   const int64_t V = s_.vocab_size, H = s_.hidden_size;
   const float scale = static_cast<float>(s_.embedding_scale * p_.fp16_scale);
-  ANEMLL_ASSIGN_OR_RETURN(Literal table, w_.Fp16(s_.embed_tokens_name(), {V, H}, {V, H}, {scale, 0.0f}));
-  return Named(b_, "embed_tokens", b_.Gather(table, input_, 0));
+  ANEMLL_ASSIGN_OR_RETURN(WeightConst table,
+                          w_.Weight(s_.embed_tokens_name(), {V, H}, {V, H}, p_.lut_embeddings, {scale, 0.0f}));
+  return Named(b_, "embed_tokens", b_.Gather(WeightOperand(b_, table, "embed_tokens_table"), input_, 0));
 }
 
 Value DecoderBuilder::ToHeads(const Value& x, int64_t heads, const std::string& name) {
@@ -463,7 +464,7 @@ Status AppendLmHead(FunctionBuilder& b, const ConversionPlan& p, WeightCache& w,
   int64_t offset = 0;
   for (size_t k = 0; k < p.lm_head_sizes.size(); ++k) {
     const int64_t n = p.lm_head_sizes[k];
-    ANEMLL_ASSIGN_OR_RETURN(Literal lit, w.Fp16Rows(weight, {V, H}, offset, offset + n, {n, H, 1, 1}));
+    ANEMLL_ASSIGN_OR_RETURN(WeightConst lit, w.WeightRows(weight, {V, H}, offset, offset + n, {n, H, 1, 1}, p.lut_lmhead));
     offset += n;
     const std::string name = StrCat("lm_head_", k + 1);
     Value y = Conv1x1(b, h, lit, std::nullopt, name + "_conv");  // [1,n,1,1]
@@ -494,10 +495,11 @@ Result<mil::Function> BuildEmbeddingsFunction(const ConversionPlan& p, WeightCac
   const hf::ModelSpec& s = p.spec;
   const int64_t V = s.vocab_size, H = s.hidden_size;
   const float scale = static_cast<float>(s.embedding_scale * p.fp16_scale);
-  ANEMLL_ASSIGN_OR_RETURN(Literal table, w.Fp16(s.embed_tokens_name(), {V, H}, {V, H}, {scale, 0.0f}));
+  ANEMLL_ASSIGN_OR_RETURN(WeightConst table,
+                          w.Weight(s.embed_tokens_name(), {V, H}, {V, H}, p.lut_embeddings, {scale, 0.0f}));
   FunctionBuilder b("main");
   Value ids = b.Input("input_ids", DType::kInt32, {1, mil::kUnknownDim});
-  b.Output(Named(b, "hidden_states", b.Gather(table, ids, 0)));
+  b.Output(Named(b, "hidden_states", b.Gather(WeightOperand(b, table, "embed_tokens_table"), ids, 0)));
   return b.Finish();
 }
 

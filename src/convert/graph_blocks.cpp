@@ -41,6 +41,19 @@ Value Conv1x1(mil::FunctionBuilder& b, const Value& x, const Literal& weight, co
   return Named(b, name, b.Conv(x, weight, bias_operand));
 }
 
+mil::Operand WeightOperand(mil::FunctionBuilder& b, const WeightConst& w, const std::string& name) {
+  if (!w.palettized()) return mil::Operand(w.dense);
+  return Named(b, name + "_palettized", b.ConstexprLutToDense(*w.indices, *w.lut));
+}
+
+Value Conv1x1(mil::FunctionBuilder& b, const Value& x, const WeightConst& weight, const std::optional<Literal>& bias,
+              const std::string& name) {
+  std::optional<mil::Operand> bias_operand;
+  if (bias) bias_operand = mil::Operand(*bias);
+  mil::Operand w = WeightOperand(b, weight, name + "_weight");
+  return Named(b, name, b.Conv(x, w, bias_operand));
+}
+
 Value ApplyRope(mil::FunctionBuilder& b, const Value& x, const Value& cos, const Value& sin, const std::string& name) {
   if (!x.valid() || x.rank() == 0) return Value();
   const int rank = x.rank();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "convert/weights.h"
 #include "mil/builder.h"
 
 namespace anemll::convert {
@@ -30,6 +31,14 @@ mil::Value RmsNormLastAxis(mil::FunctionBuilder& b, const mil::Value& x, const m
 
 // 1x1 convolution: x [1, in, 1, S] -> [1, out, 1, S]; weight [out, in, 1, 1], bias [out].
 mil::Value Conv1x1(mil::FunctionBuilder& b, const mil::Value& x, const mil::Literal& weight,
+                   const std::optional<mil::Literal>& bias, const std::string& name);
+
+// A weight as an operand: the fp16 literal itself, or a constexpr_lut_to_dense (named
+// `name`_palettized) when it is palettized.
+mil::Operand WeightOperand(mil::FunctionBuilder& b, const WeightConst& w, const std::string& name);
+
+// 1x1 convolution with a possibly palettized weight.
+mil::Value Conv1x1(mil::FunctionBuilder& b, const mil::Value& x, const WeightConst& weight,
                    const std::optional<mil::Literal>& bias, const std::string& name);
 
 // Rotate-half rope: x * cos + concat(-x2, x1) * sin, with x [..., D] split into halves x1, x2 and

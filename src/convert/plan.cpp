@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "convert/chunk_calc.h"
+
 namespace anemll::convert {
 namespace {
 
@@ -20,17 +22,6 @@ bool ValidPrefix(const std::string& p) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
   }
   return true;
-}
-
-// fp16 bytes of one decoder layer's weights (calc_chunk_split's accounting).
-double LayerBytes(const hf::ModelSpec& s) {
-  const double H = static_cast<double>(s.hidden_size), D = static_cast<double>(s.head_dim);
-  const double q = H * static_cast<double>(s.num_heads) * D, kv = H * static_cast<double>(s.num_kv_heads) * D;
-  double params = q + 2 * kv + q + 3 * H * static_cast<double>(s.intermediate_size);
-  if (s.qkv_bias) params += static_cast<double>(s.num_heads + 2 * s.num_kv_heads) * D;
-  if (s.qk_norm) params += 2 * D;
-  params += (s.gemma_norms ? 4 : 2) * H;
-  return params * 2;
 }
 
 }  // namespace
@@ -74,38 +65,11 @@ Status ParseFp16Scale(const std::string& text, double* alpha, bool* is_auto) {
   return Status::Ok();
 }
 
-int RecommendChunks(const hf::ModelSpec& spec, double max_chunk_mb) {
-  const int L = static_cast<int>(spec.num_layers);
-  const double layer = LayerBytes(spec) * 1.10;
-  const double limit = max_chunk_mb * 1024.0 * 1024.0;
-  for (int n = 1; n <= L; ++n) {
-    int largest = 0;
-    for (int c = 0; c < n; ++c) largest = std::max(largest, ChunkLayerRange(L, n, c).size());
-    if (largest * layer <= limit) return n;
-  }
-  return std::max(1, L);
-}
-
 Result<ConversionPlan> MakePlan(const hf::ModelSpec& spec, const ConvertOptions& o) {
   ConversionPlan p;
   p.spec = spec;
   const bool gemma = spec.family == hf::Family::kGemma3;
   const int L = static_cast<int>(spec.num_layers);
-
-  // LUT palettization is a separate step that has not landed yet.
-  std::vector<std::string> luts;
-  if (o.lut_embeddings.enabled()) luts.push_back("embeddings " + o.lut_embeddings.ToString());
-  if (o.lut_ffn.enabled()) luts.push_back("FFN " + o.lut_ffn.ToString());
-  if (o.lut_lmhead.enabled()) luts.push_back("LM head " + o.lut_lmhead.ToString());
-  if (!luts.empty()) {
-    std::string parts;
-    for (size_t i = 0; i < luts.size(); ++i) {
-      if (i) parts += ", ";
-      parts += luts[i];
-    }
-    return Unsupported("LUT palettization is not yet supported (requested: ", parts,
-                       "); convert without --lut flags (fp16 weights)");
-  }
 
   if (o.context <= 0) return InvalidArgument("--context ", o.context, ": must be positive");
   if (o.batch <= 0) return InvalidArgument("--batch ", o.batch, ": must be positive");
@@ -146,9 +110,18 @@ Result<ConversionPlan> MakePlan(const hf::ModelSpec& spec, const ConvertOptions&
   if (p.monolithic) {
     p.num_chunks = 1;
   } else if (o.chunk_auto) {
-    if (o.max_chunk_mb <= 0) return InvalidArgument("--max-chunk-mb ", o.max_chunk_mb, ": must be positive");
-    p.num_chunks = RecommendChunks(spec, o.max_chunk_mb);
-    p.notes.push_back(StrCat("--chunk auto: ", p.num_chunks, " chunk(s) of at most ", o.max_chunk_mb, " MB"));
+    // calc_chunk_split's rule at the FFN LUT's bits (16 without one).
+    ChunkSizing sizing;
+    sizing.lut_bits = o.lut_ffn.enabled() ? o.lut_ffn.bits : 16;
+    sizing.max_chunk_mb = o.max_chunk_mb;
+    ANEMLL_RETURN_IF_ERROR(ValidateChunkSizing(sizing));
+    const ParamCounts counts = CountParams(spec);
+    p.num_chunks = RecommendChunkCount(counts, sizing);
+    p.notes.push_back(StrCat("--chunk auto: ", p.num_chunks, " chunk(s) for ", L, " layers (",
+                             sizing.lut_bits < 16 ? StrCat("LUT", sizing.lut_bits) : std::string("FP16"),
+                             ", largest chunk ",
+                             LargestChunkBytes(counts, p.num_chunks, sizing.lut_bits, sizing.overhead) / kBytesPerMb,
+                             " MB, limit ", sizing.max_chunk_mb, " MB)"));
   } else {
     p.num_chunks = o.chunks ? *o.chunks : std::min(2, std::max(1, L));
   }
@@ -243,6 +216,12 @@ Result<ConversionPlan> MakePlan(const hf::ModelSpec& spec, const ConvertOptions&
     p.clamp = o.clamp;
   }
   p.lut_embeddings = o.lut_embeddings;
+  if (gemma && !o.fp16_scale.empty() && p.lut_embeddings.enabled()) {
+    // ANEMLL's rule: a LUT on the scaled embedding table made the gather return constants.
+    p.notes.push_back(StrCat("embeddings stay fp16 with --fp16-scale on Gemma 3 (--lut1 ", o.lut_embeddings.ToString(),
+                             " ignored, as ANEMLL does)"));
+    p.lut_embeddings = LutSpec{0, 8, false};
+  }
   p.lut_ffn = o.lut_ffn;
   p.lut_lmhead = o.lut_lmhead;
   return p;

@@ -94,15 +94,11 @@ struct ConversionPlan {
 };
 
 // Checks the options against the spec (batch within the context, chunk count within the layer
-// count, --single-cache only up to the window, LUT not yet supported, ...) and decides the plan.
+// count, --single-cache only up to the window, ...) and decides the plan.
 // Errors are one line naming the flag and the offending values.
 Result<ConversionPlan> MakePlan(const hf::ModelSpec& spec, const ConvertOptions& options);
 
 // Parses --fp16-scale: "" (none), "auto", or a number in (0, 1].
 Status ParseFp16Scale(const std::string& text, double* alpha, bool* is_auto);
-
-// ANEMLL's chunk recommendation for --chunk auto: the fewest chunks whose largest fp16 layer
-// range (x1.10 overhead) fits max_chunk_mb.
-int RecommendChunks(const hf::ModelSpec& spec, double max_chunk_mb);
 
 }  // namespace anemll::convert

@@ -116,11 +116,9 @@ Result<mil::Literal> WeightCache::Fp16(const std::string& name, const std::vecto
   return Fp16Rows(name, hf_shape, 0, hf_shape.empty() ? 1 : hf_shape[0], shape, t);
 }
 
-Result<mil::Literal> WeightCache::Fp16Rows(const std::string& name, const std::vector<int64_t>& hf_shape,
-                                           int64_t begin, int64_t end, const std::vector<int64_t>& shape,
-                                           WeightTransform t) {
-  const std::string key = CacheKey(name, begin, end, shape, t);
-  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+Result<std::vector<uint16_t>> WeightCache::Fp16Values(const std::string& name, const std::vector<int64_t>& hf_shape,
+                                                      int64_t begin, int64_t end, const std::vector<int64_t>& shape,
+                                                      WeightTransform t) {
   ANEMLL_ASSIGN_OR_RETURN(const hf::TensorInfo* info, Find(name, hf_shape));
   const int64_t rows = hf_shape.empty() ? 1 : hf_shape[0];
   const int64_t row_size = rows > 0 ? info->numel() / rows : 0;
@@ -132,15 +130,66 @@ Result<mil::Literal> WeightCache::Fp16Rows(const std::string& name, const std::v
     return Internal("tensor ", name, " rows [", begin, ",", end, "): ", count, " values do not fill shape ",
                     hf::ShapeString(shape));
   }
-  std::vector<uint8_t> bytes(static_cast<size_t>(count) * 2);
-  clamped_ += ConvertToFp16(*info, begin * row_size, count, t, reinterpret_cast<uint16_t*>(bytes.data()));
+  std::vector<uint16_t> values(static_cast<size_t>(count));
+  clamped_ += ConvertToFp16(*info, begin * row_size, count, t, values.data());
   // The checkpoint bytes are not needed again for this part: give their pages back now, so a
-  // part costs its fp16 constants, not also the mapped source.
+  // part costs its constants, not also the mapped source.
   const size_t elem = hf::DTypeSize(info->dtype);
   ReleaseMappedRange(info->data + static_cast<size_t>(begin * row_size) * elem, static_cast<size_t>(count) * elem);
+  return values;
+}
+
+Result<mil::Literal> WeightCache::Fp16Rows(const std::string& name, const std::vector<int64_t>& hf_shape,
+                                           int64_t begin, int64_t end, const std::vector<int64_t>& shape,
+                                           WeightTransform t) {
+  const std::string key = CacheKey(name, begin, end, shape, t);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  ANEMLL_ASSIGN_OR_RETURN(std::vector<uint16_t> values, Fp16Values(name, hf_shape, begin, end, shape, t));
+  std::vector<uint8_t> bytes(values.size() * 2);
+  std::memcpy(bytes.data(), values.data(), bytes.size());
   mil::Literal lit = mil::Literal::Raw(mil::DType::kFp16, shape, std::make_shared<const mil::Buffer>(std::move(bytes)));
   cache_.emplace(key, lit);
   return lit;
+}
+
+Result<WeightConst> WeightCache::Weight(const std::string& name, const std::vector<int64_t>& hf_shape,
+                                        const std::vector<int64_t>& shape, const LutSpec& lut, WeightTransform t) {
+  return WeightRows(name, hf_shape, 0, hf_shape.empty() ? 1 : hf_shape[0], shape, lut, t);
+}
+
+Result<WeightConst> WeightCache::WeightRows(const std::string& name, const std::vector<int64_t>& hf_shape,
+                                            int64_t begin, int64_t end, const std::vector<int64_t>& shape,
+                                            const LutSpec& lut, WeightTransform t) {
+  WeightConst w;
+  if (!lut.enabled()) {
+    ANEMLL_ASSIGN_OR_RETURN(w.dense, Fp16Rows(name, hf_shape, begin, end, shape, t));
+    return w;
+  }
+  const std::string key = CacheKey(name, begin, end, shape, t) + "|lut" + lut.ToString();
+  if (auto it = lut_cache_.find(key); it != lut_cache_.end()) return it->second;
+  // One tensor's fp16 values at a time: palettized, then dropped.
+  ANEMLL_ASSIGN_OR_RETURN(std::vector<uint16_t> values, Fp16Values(name, hf_shape, begin, end, shape, t));
+  const int64_t rows = shape.empty() ? 1 : shape[0];
+  const int64_t cols = rows > 0 ? static_cast<int64_t>(values.size()) / rows : 0;
+  if (!pool_) pool_ = std::make_unique<ThreadPool>(ThreadPool::HardwareThreads());
+  const std::string what = end - begin == (hf_shape.empty() ? 1 : hf_shape[0])
+                               ? name
+                               : StrCat(name, " rows [", begin, ",", end, ")");
+  quant::MatrixView view{values.data(), quant::ValueType::kF16, rows, cols};
+  ANEMLL_ASSIGN_OR_RETURN(quant::LutResult q,
+                          quant::Palettize(view, {lut.bits, lut.per_tensor() ? 0 : lut.group}, pool_.get(), what));
+  static constexpr mil::DType kIndexTypes[9] = {mil::DType::kInvalid, mil::DType::kUInt1, mil::DType::kUInt2,
+                                                mil::DType::kUInt3,   mil::DType::kUInt4, mil::DType::kInvalid,
+                                                mil::DType::kUInt6,   mil::DType::kInvalid, mil::DType::kUInt8};
+  w.indices = mil::Literal::Raw(kIndexTypes[lut.bits], shape,
+                                std::make_shared<const mil::Buffer>(std::move(q.matrix.indices)));
+  std::vector<int64_t> lut_shape(shape.size() + 2, 1);
+  lut_shape[0] = q.matrix.groups();
+  lut_shape[shape.size()] = q.matrix.palette_size();
+  w.lut = mil::Literal::Fp16Bits(lut_shape, std::move(q.matrix.lut));
+  quant_records_.push_back({what, lut.bits, lut.per_tensor() ? 0 : lut.group, q.error});
+  lut_cache_.emplace(key, w);
+  return w;
 }
 
 Result<std::vector<float>> WeightCache::F32(const std::string& name, const std::vector<int64_t>& hf_shape) {
@@ -159,6 +208,7 @@ Result<mil::Literal> WeightCache::Derived(const std::string& key, const std::fun
 
 void WeightCache::Release() {
   cache_.clear();
+  lut_cache_.clear();
   for (const auto& [data, size] : touched_) ReleaseMappedRange(data, size);
   touched_.clear();
 }

@@ -9,13 +9,18 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_pool.h"
+#include "convert/layout.h"
 #include "hf/checkpoint.h"
 #include "mil/ir.h"
+#include "quant/palettize.h"
 
 namespace anemll::convert {
 
@@ -24,6 +29,23 @@ namespace anemll::convert {
 struct WeightTransform {
   float scale = 1.0f;
   float offset = 0.0f;
+};
+
+// A projection / table weight as the graph uses it: an fp16 constant, or (palettized) the
+// indices and table of a constexpr_lut_to_dense (iOS18 layout: indices uint<bits> with the
+// weight's shape, lut fp16 [groups, 1, ..., 2^bits, 1] grouped along the output channels).
+struct WeightConst {
+  mil::Literal dense;
+  std::optional<mil::Literal> indices, lut;
+  bool palettized() const { return indices.has_value(); }
+};
+
+// The error of one palettized tensor.
+struct QuantRecord {
+  std::string name;  // tensor (with a row range for LM-head slices)
+  int bits = 0;
+  int64_t group = 0;  // rows per table (0: per tensor)
+  quant::QuantError error;
 };
 
 class WeightCache {
@@ -37,6 +59,15 @@ class WeightCache {
   // Rows [begin, end) of a 2-D tensor [rows, cols] as an fp16 literal of `shape`.
   Result<mil::Literal> Fp16Rows(const std::string& name, const std::vector<int64_t>& hf_shape, int64_t begin,
                                 int64_t end, const std::vector<int64_t>& shape, WeightTransform t = {});
+  // The weight as fp16, or palettized with `lut` when it is enabled (quantized once per cache,
+  // so every function of a part shares the same literals).
+  Result<WeightConst> Weight(const std::string& name, const std::vector<int64_t>& hf_shape,
+                             const std::vector<int64_t>& shape, const LutSpec& lut, WeightTransform t = {});
+  Result<WeightConst> WeightRows(const std::string& name, const std::vector<int64_t>& hf_shape, int64_t begin,
+                                 int64_t end, const std::vector<int64_t>& shape, const LutSpec& lut,
+                                 WeightTransform t = {});
+  // Every tensor palettized since construction, in order.
+  const std::vector<QuantRecord>& quant_records() const { return quant_records_; }
   // A tensor's values as fp32 (small tensors: norms, biases).
   Result<std::vector<float>> F32(const std::string& name, const std::vector<int64_t>& hf_shape);
   // A constant computed from the checkpoint (norm gains, rope tables), made once per part by
@@ -56,7 +87,14 @@ class WeightCache {
   void Touched(const hf::TensorInfo* t);
 
   const hf::Checkpoint& checkpoint_;
+  Result<std::vector<uint16_t>> Fp16Values(const std::string& name, const std::vector<int64_t>& hf_shape,
+                                           int64_t begin, int64_t end, const std::vector<int64_t>& shape,
+                                           WeightTransform t);
+
   std::map<std::string, mil::Literal> cache_;
+  std::map<std::string, WeightConst> lut_cache_;
+  std::vector<QuantRecord> quant_records_;
+  std::unique_ptr<ThreadPool> pool_;
   std::vector<std::pair<const uint8_t*, size_t>> touched_;
   int64_t clamped_ = 0;
 };

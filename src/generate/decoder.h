@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "reference/model.h"
 #include "reference/session.h"
+#include "runtime/package_session.h"
 
 namespace anemll::generate {
 
@@ -28,6 +29,8 @@ class Decoder {
   virtual int64_t vocab_size() const = 0;
   // Positions the decoder can hold; 0 when unlimited.
   virtual int64_t context_length() const = 0;
+  // Prompt tokens fed per batch (the context-shift rule keeps whole batches).
+  virtual int64_t batch_size() const { return 64; }
 };
 
 // The fp32 reference forward pass as a Decoder.
@@ -48,6 +51,25 @@ class ReferenceDecoder : public Decoder {
  private:
   reference::Session session_;
   int64_t context_length_;
+};
+
+// A converted output folder run by the CPU runtime as a Decoder.
+class PackageDecoder : public Decoder {
+ public:
+  explicit PackageDecoder(const runtime::PackageModel& model) : session_(model) {}
+
+  Result<std::vector<float>> Prefill(std::span<const int32_t> tokens) override { return session_.Prefill(tokens); }
+  Result<std::vector<float>> Step(int32_t token) override { return session_.Step(token); }
+  void Reset() override { session_.Reset(); }
+  int64_t position() const override { return session_.position(); }
+  int64_t vocab_size() const override { return session_.model().vocab_size(); }
+  int64_t context_length() const override { return session_.model().context_length(); }
+  int64_t batch_size() const override { return session_.model().batch_size(); }
+
+  runtime::PackageSession& session() { return session_; }
+
+ private:
+  runtime::PackageSession session_;
 };
 
 }  // namespace anemll::generate

@@ -15,6 +15,12 @@ const char* StopReasonName(StopReason reason) {
   return "?";
 }
 
+int64_t ShiftedContextLength(int64_t context, int64_t batch) {
+  batch = std::max<int64_t>(batch, 1);
+  const int64_t keep = std::min(std::max<int64_t>(context / batch - 2, 1) * batch, context - batch);
+  return std::max<int64_t>(keep, 1);
+}
+
 Result<GenerateResult> Generate(Decoder& decoder, std::span<const int32_t> prompt, const GenerateOptions& options,
                                 const TokenCallback& on_token) {
   ANEMLL_RETURN_IF_ERROR(ValidateSamplingOptions(options.sampling));
@@ -54,8 +60,16 @@ Result<GenerateResult> Generate(Decoder& decoder, std::span<const int32_t> promp
     }
     if (static_cast<int64_t>(result.tokens.size()) == options.max_new_tokens) break;
     if (context > 0 && decoder.position() >= context) {
-      result.reason = StopReason::kContextFull;
-      break;
+      if (!options.shift_context) {
+        result.reason = StopReason::kContextFull;
+        break;
+      }
+      // Re-feed the most recent tokens (ending with `next`) from position 0.
+      const size_t keep = std::min(history.size(), static_cast<size_t>(ShiftedContextLength(context, decoder.batch_size())));
+      decoder.Reset();
+      ANEMLL_ASSIGN_OR_RETURN(logits, decoder.Prefill(std::span<const int32_t>(history).last(keep)));
+      ++result.context_shifts;
+      continue;
     }
     ANEMLL_ASSIGN_OR_RETURN(logits, decoder.Step(next));
   }

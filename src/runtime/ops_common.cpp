@@ -130,4 +130,36 @@ const std::map<std::string, OpBuildFn>& OpRegistry() {
   return registry;
 }
 
+std::optional<PackedLutMatrix> AsPackedLutMatrix(const LutSource& L) {
+  if (L.shape.size() < 2 || L.vector_size != 1 || !kernels::IsSupportedLutBits(L.bits)) return std::nullopt;
+  const mil::DType lut_dtype = L.lut->type.tensor.dtype;
+  if (lut_dtype != mil::DType::kFp16 && lut_dtype != mil::DType::kFp32) return std::nullopt;
+  for (size_t d = 1; d < L.groups.size(); ++d) {
+    if (L.groups[d] != 1) return std::nullopt;
+  }
+  const int64_t rows = L.shape[0];
+  const int64_t groups = L.groups[0];
+  if (groups <= 0 || rows % groups != 0) return std::nullopt;
+  int64_t cols = 1;
+  for (size_t d = 1; d < L.shape.size(); ++d) cols *= L.shape[d];
+  const int64_t entries = int64_t{1} << L.bits;
+  auto palette = std::make_shared<std::vector<float>>(static_cast<size_t>(groups * entries));
+  const uint8_t* src = L.lut->data->data();
+  for (int64_t i = 0; i < groups * entries; ++i) {
+    if (lut_dtype == mil::DType::kFp16) {
+      uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      (*palette)[static_cast<size_t>(i)] = HalfToFloat(h);
+    } else {
+      std::memcpy(&(*palette)[static_cast<size_t>(i)], src + 4 * i, 4);
+    }
+  }
+  PackedLutMatrix m;
+  m.ref = kernels::LutMatrixRef{L.indices->data->data(), L.indices->data->size(), L.bits, rows, cols,
+                                palette->data(), rows / groups};
+  m.palette = std::move(palette);
+  m.indices = L.indices;
+  return m;
+}
+
 }  // namespace anemll::runtime::internal

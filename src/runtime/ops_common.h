@@ -3,9 +3,12 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "kernels/lut_gemm.h"
 #include "runtime/plan.h"
 
 namespace anemll::runtime::internal {
@@ -54,6 +57,16 @@ Result<Broadcast> MakeBroadcast(const std::vector<std::vector<int64_t>>& shapes)
 inline const float* F32(const Slot* s) { return s->f32(); }
 
 // Validates that the slot holds a float / integer / bool value.
+// A packed LUT constant [rows, ...] grouped only along dim 0, seen by the fused kernels as a
+// [rows, prod(rest)] matrix with its palette widened to fp32.
+struct PackedLutMatrix {
+  kernels::LutMatrixRef ref;
+  std::shared_ptr<std::vector<float>> palette;  // keeps ref.lut alive
+  std::shared_ptr<const mil::Literal> indices;  // keeps ref.indices alive
+};
+// nullopt when the layout does not fit (vector palettes, other grouping, unsupported widths).
+std::optional<PackedLutMatrix> AsPackedLutMatrix(const LutSource& L);
+
 Status RequireFloat(const Slot* s, const char* param);
 Status RequireInt(const Slot* s, const char* param);
 Status RequireBool(const Slot* s, const char* param);

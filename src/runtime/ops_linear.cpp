@@ -32,37 +32,14 @@ struct WeightRef {
   }
 };
 
-// Whether a packed LUT [rows, ...] grouped only along dim 0 can feed the fused kernel as a
-// [rows, prod(rest)] matrix; fills `w` if so.
+// Whether a packed LUT can feed the fused kernel; fills `w` if so.
 bool FusedLut(const LutSource& L, WeightRef* w) {
-  if (L.shape.size() < 2 || L.vector_size != 1 || !kernels::IsSupportedLutBits(L.bits)) return false;
-  const DType lut_dtype = L.lut->type.tensor.dtype;
-  if (lut_dtype != DType::kFp16 && lut_dtype != DType::kFp32) return false;
-  for (size_t d = 1; d < L.groups.size(); ++d) {
-    if (L.groups[d] != 1) return false;
-  }
-  const int64_t rows = L.shape[0];
-  const int64_t groups = L.groups[0];
-  if (groups <= 0 || rows % groups != 0) return false;
-  int64_t cols = 1;
-  for (size_t d = 1; d < L.shape.size(); ++d) cols *= L.shape[d];
-  const int64_t entries = int64_t{1} << L.bits;
-  auto palette = std::make_shared<std::vector<float>>(static_cast<size_t>(groups * entries));
-  const uint8_t* src = L.lut->data->data();
-  for (int64_t i = 0; i < groups * entries; ++i) {
-    if (lut_dtype == DType::kFp16) {
-      uint16_t h;
-      std::memcpy(&h, src + 2 * i, 2);
-      (*palette)[static_cast<size_t>(i)] = HalfToFloat(h);
-    } else {
-      std::memcpy(&(*palette)[static_cast<size_t>(i)], src + 4 * i, 4);
-    }
-  }
+  std::optional<PackedLutMatrix> m = AsPackedLutMatrix(L);
+  if (!m) return false;
   w->is_lut = true;
-  w->palette = palette;
-  w->indices = L.indices;
-  w->lut = kernels::LutMatrixRef{L.indices->data->data(), L.indices->data->size(), L.bits, rows, cols,
-                                 palette->data(), rows / groups};
+  w->palette = std::move(m->palette);
+  w->indices = std::move(m->indices);
+  w->lut = m->ref;
   return true;
 }
 

@@ -436,7 +436,39 @@ Status BuildRange1d(OpBuilder& b) {
   return Status::Ok();
 }
 
+// gather of rows (axis 0, no batch dims) from a palettized table: each selected row is decoded
+// from the packed indices on the fly, so the table is never expanded (embeddings at LUT bits).
+Status BuildLutRowGather(OpBuilder& b, const LutSource& L, PackedLutMatrix m) {
+  ANEMLL_ASSIGN_OR_RETURN(Slot * idx, b.Input("indices"));
+  ANEMLL_RETURN_IF_ERROR(RequireInt(idx, "indices"));
+  std::vector<int64_t> oshape = idx->shape;
+  oshape.insert(oshape.end(), L.shape.begin() + 1, L.shape.end());
+  ANEMLL_ASSIGN_OR_RETURN(Slot * out, b.Output(0, L.lut->type.tensor.dtype, oshape));
+  b.NoRounding();  // palette values are fp16 already
+  auto table = std::make_shared<PackedLutMatrix>(std::move(m));
+  b.SetRun([idx, out, table](const RunContext&) {
+    const kernels::LutMatrixRef& w = table->ref;
+    for (int64_t i = 0; i < idx->count; ++i) {
+      const int64_t k = idx->i32()[i];
+      if (k < 0 || k >= w.rows) {
+        return InvalidArgument("row ", k, " of the palettized table (position ", i, ") is out of range [0, ", w.rows, ")");
+      }
+      kernels::DecodeLutRow(w, k, out->f32() + i * w.cols);
+    }
+    return Status::Ok();
+  });
+  return Status::Ok();
+}
+
 Status BuildGather(OpBuilder& b) {
+  if (const LutSource* L = b.InputLut("x")) {
+    ANEMLL_ASSIGN_OR_RETURN(int64_t axis0, b.ConstInt("axis", 0));
+    ANEMLL_ASSIGN_OR_RETURN(int64_t batch0, b.ConstInt("batch_dims", 0));
+    const int64_t rank = static_cast<int64_t>(L->shape.size());
+    if ((axis0 == 0 || axis0 == -rank) && batch0 == 0) {
+      if (std::optional<PackedLutMatrix> m = AsPackedLutMatrix(*L)) return BuildLutRowGather(b, *L, std::move(*m));
+    }
+  }
   ANEMLL_ASSIGN_OR_RETURN(Slot * x, b.Input("x"));
   ANEMLL_ASSIGN_OR_RETURN(Slot * idx, b.Input("indices"));
   ANEMLL_RETURN_IF_ERROR(RequireInt(idx, "indices"));

@@ -25,20 +25,15 @@ namespace {
 namespace fs = std::filesystem;
 using testing::CliResult;
 using testing::ModelDir;
+using testing::CountLines;
 using testing::RunCli;
 using testing::TempDir;
-
-int Lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
 
 // A bad conversion: exit code 1, exactly one line on stderr containing `expect`, no output.
 void ExpectOneLineError(const std::vector<std::string>& args, const std::string& expect, const fs::path& out) {
   CliResult r = RunCli(args);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("anemll convert: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out)) << "output folder left behind";
@@ -110,7 +105,7 @@ TEST(ConvertCli, UnwritableOutput) {
   const fs::path out = tmp / "file" / "out";
   CliResult r = RunCli(Convert(ModelDir("tiny-llama"), out, {"--context", "32", "--batch", "4"}));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find(out.string()), std::string::npos) << r.err;
   EXPECT_TRUE(fs::is_regular_file(tmp / "file"));
 }
@@ -133,12 +128,14 @@ TEST(ConvertCli, BadFp16Scale) {
   }
 }
 
-TEST(ConvertCli, LutRequested) {
+TEST(ConvertCli, BadLutRequests) {
   TempDir tmp;
-  ExpectOneLineError(Convert(ModelDir("tiny-llama"), tmp / "out", {"--context", "32", "--batch", "4", "--lut2", "4"}),
-                     "LUT palettization is not yet supported", tmp / "out");
-  ExpectOneLineError(Convert(ModelDir("tiny-llama"), tmp / "out", {"--monolithic", "--lut", "6,4"}),
-                     "LUT palettization is not yet supported", tmp / "out");
+  ExpectOneLineError(Convert(ModelDir("tiny-llama"), tmp / "out", {"--context", "32", "--batch", "4", "--lut2", "5"}),
+                     "--lut2: \"5\" is not a LUT setting", tmp / "out");
+  // A group that does not divide a projection's output channels fails on the first such tensor.
+  ExpectOneLineError(Convert(ModelDir("tiny-llama"), tmp / "out", {"--context", "32", "--batch", "4", "--lut2", "4,3"}),
+                     "palettize model.layers.0.self_attn.q_proj.weight: LUT group size 3 does not divide the",
+                     tmp / "out");
   // "none" (ANEMLL's way to ask for fp16) is fine.
   CliResult ok = RunCli(Convert(ModelDir("tiny-llama"), tmp / "out", {"--context", "32", "--batch", "4", "--lut2", "none"}));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
@@ -221,20 +218,20 @@ TEST(ConvertCli, RestartAndOnlyWorkOnTheExistingOutput) {
   EXPECT_TRUE(fs::exists(out / "meta.yaml"));
   EXPECT_EQ(fs::last_write_time(out / "llama_embeddings.mlpackage" / "Manifest.json"), emb_time);
   // --restart 3 rebuilds the FFN chunks (steps 3/4) and later steps, not embeddings or LM head.
-  fs::remove_all(out / "llama_FFN_PF_chunk_02of02.mlpackage");
+  fs::remove_all(out / "llama_FFN_PF_lut4_chunk_02of02.mlpackage");
   std::vector<std::string> restart3 = base;
   restart3.insert(restart3.end(), {"--restart", "3"});
   r = RunCli(Convert(ModelDir("tiny-llama"), out, restart3));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(fs::exists(out / "llama_FFN_PF_chunk_02of02.mlpackage" / "Manifest.json"));
+  EXPECT_TRUE(fs::exists(out / "llama_FFN_PF_lut4_chunk_02of02.mlpackage" / "Manifest.json"));
   EXPECT_EQ(fs::last_write_time(out / "llama_embeddings.mlpackage" / "Manifest.json"), emb_time);
   // --only 4 is the same step as 3 (prefill lives in the FFN packages).
-  fs::remove_all(out / "llama_FFN_PF_chunk_01of02.mlpackage");
+  fs::remove_all(out / "llama_FFN_PF_lut4_chunk_01of02.mlpackage");
   std::vector<std::string> only4 = base;
   only4.insert(only4.end(), {"--only", "4"});
   r = RunCli(Convert(ModelDir("tiny-llama"), out, only4));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(fs::exists(out / "llama_FFN_PF_chunk_01of02.mlpackage" / "Manifest.json"));
+  EXPECT_TRUE(fs::exists(out / "llama_FFN_PF_lut4_chunk_01of02.mlpackage" / "Manifest.json"));
   // On a missing output folder, restart is an error.
   std::vector<std::string> missing = base;
   missing.insert(missing.end(), {"--restart", "2"});
@@ -269,9 +266,9 @@ TEST(ConvertCli, CompileRunsCoremlcompilerWhenPresent) {
   ::setenv("PATH", saved.c_str(), 1);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::string calls = *ReadFile(log);
-  EXPECT_EQ(Lines(calls), 3) << calls;
+  EXPECT_EQ(CountLines(calls), 3) << calls;
   EXPECT_NE(calls.find("coremlcompiler compile"), std::string::npos);
-  EXPECT_TRUE(fs::is_directory(tmp / "b" / "qwen_FFN_PF_chunk_01of01.mlmodelc"));
+  EXPECT_TRUE(fs::is_directory(tmp / "b" / "qwen_FFN_PF_lut4_chunk_01of01.mlmodelc"));  // default --lut2 4
   EXPECT_TRUE(fs::is_directory(tmp / "b" / "qwen_embeddings.mlmodelc"));
 }
 
@@ -291,7 +288,7 @@ TEST(SynthCli, WritesARealConfigAndConvertibleWeights) {
   r = RunCli({"-q", "convert", "--model", ckpt.string(), "--output", (tmp / "out").string(), "--context", "64", "--batch",
               "16", "--chunk", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(fs::exists(tmp / "out" / "qwen_FFN_PF_chunk_01of01.mlpackage"));
+  EXPECT_TRUE(fs::exists(tmp / "out" / "qwen_FFN_PF_lut4_chunk_01of01.mlpackage"));  // default --lut2 4
   EXPECT_TRUE(fs::exists(tmp / "out" / "tokenizer.json"));
   // Unknown model or a family mismatch: one clear line.
   r = RunCli({"synth", "--family", "qwen3", "--like", "qwen9-99b", "--out", (tmp / "x").string()});

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "convert/converter.h"
+#include "convert/golden.h"
 #include "convert/package_pipeline.h"
 #include "hf/safetensors.h"
 #include "support/test_support.h"
@@ -24,51 +25,8 @@ constexpr double kLogitTolFp32 = 1e-3;  // max |logit - golden| with fp32 execut
 constexpr double kLogitTolFp16 = 5e-2;  // max |logit - golden| with ANE-like fp16 execution
 constexpr double kClearMargin = 0.05;   // fp16 argmax must match where golden top1 - top2 exceeds this
 
-struct Golden {
-  std::vector<int32_t> input_ids;
-  int64_t vocab = 0;
-  std::vector<float> logits;  // [T, vocab]
-  std::vector<int32_t> greedy_prompt, greedy_ids;
-  std::vector<int32_t> story_prompt, story_ids;
-
-  const float* row(int64_t t) const { return &logits[static_cast<size_t>(t * vocab)]; }
-  // top1 - top2 of the golden row.
-  double Margin(int64_t t) const {
-    std::vector<float> r(row(t), row(t) + vocab);
-    std::partial_sort(r.begin(), r.begin() + 2, r.end(), std::greater<float>());
-    return r[0] - r[1];
-  }
-  int32_t Top(int64_t t) const {
-    return static_cast<int32_t>(std::max_element(row(t), row(t) + vocab) - row(t));
-  }
-};
-
-std::vector<int32_t> Ints(const hf::SafetensorsFile& f, const std::string& name) {
-  std::vector<int32_t> out;
-  if (const hf::TensorInfo* t = f.Find(name)) {
-    auto values = hf::ToInt64(*t);
-    EXPECT_TRUE(values.ok()) << values.status().message();
-    if (values.ok()) {
-      for (int64_t v : *values) out.push_back(static_cast<int32_t>(v));
-    }
-  }
-  return out;
-}
-
-Golden LoadGolden(const std::string& model) {
-  auto f = hf::SafetensorsFile::Open(ModelDir(model) / "golden.safetensors");
-  EXPECT_TRUE(f.ok()) << f.status().message();
-  Golden g;
-  g.input_ids = Ints(*f, "input_ids");
-  const hf::TensorInfo* logits = f->Find("logits");
-  g.vocab = logits->shape[1];
-  g.logits = *hf::ToFloat32(*logits);
-  g.greedy_prompt = Ints(*f, "greedy_prompt");
-  g.greedy_ids = Ints(*f, "greedy_ids");
-  g.story_prompt = Ints(*f, "story_prompt");
-  g.story_ids = Ints(*f, "story_ids");
-  return g;
-}
+using test_golden::Golden;
+using test_golden::LoadGolden;
 
 struct Case {
   std::string name;

@@ -119,7 +119,9 @@ TEST(ConvertPlan, Errors) {
   EXPECT_NE(MakePlan(llama, o).status().message().find("--chunk 4: chunk count above the layer count 3"), std::string::npos);
   o.chunks.reset();
   o.lut_ffn = *LutSpec::Parse("--lut2", "4");
-  EXPECT_NE(MakePlan(llama, o).status().message().find("LUT palettization is not yet supported"), std::string::npos);
+  auto lut_plan = MakePlan(llama, o);  // LUT requests are planned (palettized while converting)
+  ASSERT_TRUE(lut_plan.ok()) << lut_plan.status().message();
+  EXPECT_EQ(lut_plan->lut_ffn.bits, 4);
   o.lut_ffn = LutSpec{};
   o.fp16_scale = "1.5";
   EXPECT_FALSE(MakePlan(llama, o).ok());
@@ -145,9 +147,25 @@ TEST(ConvertPlan, ContextBelowAneMinimumWarns) {
 
 TEST(ConvertPlan, ChunkAutoFitsTheTarget) {
   const hf::ModelSpec s = Spec("tiny-llama");
-  EXPECT_EQ(RecommendChunks(s, 950), 1);
+  ConvertOptions o;
+  o.chunk_auto = true;
+  auto big = MakePlan(s, o);
+  ASSERT_TRUE(big.ok()) << big.status().message();
+  EXPECT_EQ(big->num_chunks, 1);
   // One layer of tiny-llama is ~0.1 MB: a 0.12 MB target needs one layer per chunk.
-  EXPECT_EQ(RecommendChunks(s, 0.12), 3);
+  o.max_chunk_mb = 0.12;
+  auto small = MakePlan(s, o);
+  ASSERT_TRUE(small.ok()) << small.status().message();
+  EXPECT_EQ(small->num_chunks, 3);
+  // At LUT4 the layers are a quarter of the size: two fit in one chunk.
+  o.lut_ffn = LutSpec{4, 8, false};
+  auto lut = MakePlan(s, o);
+  ASSERT_TRUE(lut.ok()) << lut.status().message();
+  EXPECT_LT(lut->num_chunks, 3);
+  o.max_chunk_mb = 0;
+  auto bad = MakePlan(s, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--max-chunk-mb"), std::string::npos) << bad.status().message();
 }
 
 // Exact architecture numbers of the real models (their published config.json files).

@@ -91,10 +91,21 @@ TEST(Generate, CallbackContextAndBudgetLimits) {
     ReferenceDecoder decoder(*s.model, so);
     GenerateOptions o;
     o.max_new_tokens = 100;
+    o.shift_context = false;
     auto r = Generate(decoder, s.prompt, o);
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_EQ(r->reason, StopReason::kContextFull);
     EXPECT_EQ(r->tokens, std::vector<int32_t>(s.expected.begin(), s.expected.begin() + 8));
+    // With shifting (the default) generation goes on past the context.
+    o.shift_context = true;
+    decoder.Reset();
+    auto shifted = Generate(decoder, s.prompt, o);
+    ASSERT_TRUE(shifted.ok()) << shifted.status().message();
+    EXPECT_EQ(shifted->reason, StopReason::kMaxTokens);
+    EXPECT_EQ(shifted->tokens.size(), 100u);
+    EXPECT_GT(shifted->context_shifts, 0);
+    EXPECT_EQ(std::vector<int32_t>(shifted->tokens.begin(), shifted->tokens.begin() + 8),
+              std::vector<int32_t>(s.expected.begin(), s.expected.begin() + 8));
     // A prompt that does not fit is an error.
     ReferenceDecoder small(*s.model, so);
     std::vector<int32_t> long_prompt(13, 1);

@@ -12,6 +12,7 @@ namespace anemll {
 namespace {
 
 using testing::ModelDir;
+using testing::CountLines;
 using testing::RunCli;
 
 std::string Slurp(const std::filesystem::path& p) {
@@ -32,12 +33,6 @@ std::vector<int32_t> PrintedIds(const std::string& out) {
   while (!s.empty() && s.back() == '\n') s.pop_back();
   const std::string line = s.substr(s.rfind('\n') + 1);
   return nlohmann::json::parse(line).get<std::vector<int32_t>>();
-}
-
-int CountLines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
 }
 
 TEST(RunCli, GreedyStoryMatchesLlama2c) {

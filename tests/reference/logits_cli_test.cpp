@@ -10,17 +10,12 @@ namespace anemll {
 namespace {
 
 using testing::ModelDir;
+using testing::CountLines;
 using testing::RunCli;
 using testing::TempDir;
 
 constexpr double kLogitTol = 1e-4;
 constexpr double kHiddenTol = 1e-4;
-
-int CountLines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
 
 double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
   EXPECT_EQ(a.size(), b.size());

@@ -472,6 +472,45 @@ TEST(ExecutorOps, LinearWithLutWeightMatchesDenseWeight) {
   ExpectNear(out.at("y"), want);
 }
 
+TEST(ExecutorOps, GatherRowsFromLutTableDecodesOnlyThoseRows) {
+  // A 4-bit palettized embedding table [8 rows, 12] with one palette per 4 rows, gathered by id.
+  const int rows = 8, cols = 12, bits = 4, per_group = 4;
+  std::mt19937 rng(5);
+  std::vector<uint8_t> packed((rows * cols * bits + 7) / 8, 0);
+  std::vector<int> idx(rows * cols);
+  for (int i = 0; i < rows * cols; ++i) {
+    idx[i] = static_cast<int>(rng() % 16);
+    packed[i / 2] |= static_cast<uint8_t>(idx[i] << (4 * (i % 2)));
+  }
+  std::vector<float> lut16;
+  for (float v : Random(rows / per_group * 16, 21)) lut16.push_back(RoundToHalf(v));
+  Literal ind = Literal::Raw(DType::kUInt4, {rows, cols}, std::make_shared<mil::Buffer>(packed));
+  Literal pal = Literal::Fp16({rows / per_group, 1, 16, 1}, lut16);
+  TestProgram p;
+  p.Input("ids", DType::kInt32, {1, 3})
+      .Op("constexpr_lut_to_dense", "table", {{"indices", ind}, {"lut", pal}}, {{"table", DType::kFp16}}, {{rows, cols}})
+      .Op("gather", "g", {{"x", "table"}, {"indices", "ids"}, {"axis", test::I32(0)}}, {{"h", DType::kFp16}})
+      .Output("h");
+  for (auto precision : {runtime::Precision::kFp16, runtime::Precision::kFp32}) {
+    auto e = p.Compile(precision);
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    const std::vector<int32_t> ids = {6, 0, 3};
+    auto out = RunOnce(**e, {{"ids", Tensor::FromInts(DType::kInt32, {1, 3}, ids)}});
+    ASSERT_EQ(out.at("h").shape(), (std::vector<int64_t>{1, 3, cols}));
+    std::vector<float> want;
+    for (int32_t r : ids) {
+      for (int c = 0; c < cols; ++c) want.push_back(lut16[(r / per_group) * 16 + idx[r * cols + c]]);
+    }
+    EXPECT_EQ(out.at("h").ToFloats(), want);
+    std::map<std::string, Tensor> bad_out;
+    StateStore states;
+    const Status bad = (*e)->Run({{"ids", Tensor::FromInts(DType::kInt32, {1, 3}, {1, 8, 0})}}, states, &bad_out);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.message().find("row 8 of the palettized table (position 1) is out of range [0, 8)"), std::string::npos)
+        << bad.message();
+  }
+}
+
 TEST(ExecutorOps, Ios16LutToDenseWithAttributes) {
   // indices (2 bits) [3,0,1,2,2,1] packed LSB-first: 0b10'01'00'11 = 0x93, 0b0110 = 0x06.
   TestProgram p;

@@ -69,4 +69,10 @@ CliResult RunCli(const std::vector<std::string>& args) {
   return r;
 }
 
+int CountLines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
 }  // namespace anemll::testing

@@ -39,4 +39,7 @@ struct CliResult {
 // Runs the built `anemll` binary with the given arguments (no shell involved).
 CliResult RunCli(const std::vector<std::string>& args);
 
+// Newline characters in `s` (a one-line error has exactly one).
+int CountLines(const std::string& s);
+
 }  // namespace anemll::testing
