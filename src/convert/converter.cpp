@@ -255,7 +255,7 @@ Status Driver::WritePart(const mil::Model& model, const std::string& stem, const
 
 Status Driver::StepEmbeddings() {
   Progress progress(StrCat("step 1/", TotalSteps(), " embeddings"), 2);
-  WeightCache w(*ckpt_);
+  WeightCache w(*ckpt_, r_.threads);
   ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildEmbeddingsModel(plan_, w));
   progress.Update(1);
   ANEMLL_RETURN_IF_ERROR(WritePart(model, EmbeddingsName(plan_.prefix, plan_.lut_embeddings), w, plan_.lut_embeddings));
@@ -267,7 +267,7 @@ Status Driver::StepEmbeddings() {
 
 Status Driver::StepLmHead() {
   Progress progress(StrCat("step 2/", TotalSteps(), " LM head"), 2);
-  WeightCache w(*ckpt_);
+  WeightCache w(*ckpt_, r_.threads);
   ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildLmHeadModel(plan_, w));
   progress.Update(1);
   ANEMLL_RETURN_IF_ERROR(WritePart(model, LmHeadName(plan_.prefix, plan_.lut_lmhead), w, plan_.lut_lmhead));
@@ -284,7 +284,7 @@ Status Driver::StepFfn() {
   for (int c = 0; c < plan_.num_chunks; ++c) {
     for (int f = 0; f < per_chunk; ++f) {
       ANEMLL_RETURN_IF_ERROR(CheckCancelled());
-      WeightCache w(*ckpt_);
+      WeightCache w(*ckpt_, r_.threads);
       const bool rot = f == 1;
       auto model = BuildChunkModel(plan_, w, c, rot);
       if (!model.ok()) return model.status().WithContext(StrCat("FFN chunk ", c + 1, "/", plan_.num_chunks));
@@ -300,7 +300,7 @@ Status Driver::StepFfn() {
 
 Status Driver::StepMonolithic() {
   Progress progress(StrCat("step 1/", TotalSteps(), " monolithic package"), 2);
-  WeightCache w(*ckpt_);
+  WeightCache w(*ckpt_, r_.threads);
   ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildMonolithicModel(plan_, w));
   progress.Update(1);
   ANEMLL_RETURN_IF_ERROR(WritePart(model, MonolithicName(plan_.prefix, plan_.lut_ffn), w, plan_.lut_ffn));

@@ -28,7 +28,7 @@ struct ConvertRequest {
   int restart_step = 1;              // skip steps before this one
   std::optional<int> only_step;      // run only this step
   std::string command_line;          // recorded in meta.yaml
-  int threads = 0;                   // for the fp16 probe; 0: all cores
+  int threads = 0;                   // fp16 probe and palettization; 0: all cores
   const std::atomic<bool>* cancel = nullptr;  // set asynchronously (SIGINT) to stop between units
   int step_delay_ms = 0;             // pause after each step (lets tests interrupt a conversion)
 };

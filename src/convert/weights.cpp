@@ -171,7 +171,7 @@ Result<WeightConst> WeightCache::WeightRows(const std::string& name, const std::
   ANEMLL_ASSIGN_OR_RETURN(std::vector<uint16_t> values, Fp16Values(name, hf_shape, begin, end, shape, t));
   const int64_t rows = shape.empty() ? 1 : shape[0];
   const int64_t cols = rows > 0 ? static_cast<int64_t>(values.size()) / rows : 0;
-  if (!pool_) pool_ = std::make_unique<ThreadPool>(ThreadPool::HardwareThreads());
+  if (!pool_) pool_ = std::make_unique<ThreadPool>(threads_ > 0 ? threads_ : ThreadPool::HardwareThreads());
   const std::string what = end - begin == (hf_shape.empty() ? 1 : hf_shape[0])
                                ? name
                                : StrCat(name, " rows [", begin, ",", end, ")");

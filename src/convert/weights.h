@@ -50,7 +50,8 @@ struct QuantRecord {
 
 class WeightCache {
  public:
-  explicit WeightCache(const hf::Checkpoint& checkpoint) : checkpoint_(checkpoint) {}
+  // `threads`: palettization threads (0: all hardware threads).
+  explicit WeightCache(const hf::Checkpoint& checkpoint, int threads = 0) : checkpoint_(checkpoint), threads_(threads) {}
 
   // fp16 literal of tensor `name` (checked against `hf_shape`), stored with shape `shape` (same
   // element count, e.g. [out, in, 1, 1] for a 1x1 conv). Cached by (name, shape, transform).
@@ -94,6 +95,7 @@ class WeightCache {
   std::map<std::string, mil::Literal> cache_;
   std::map<std::string, WeightConst> lut_cache_;
   std::vector<QuantRecord> quant_records_;
+  int threads_ = 0;
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::pair<const uint8_t*, size_t>> touched_;
   int64_t clamped_ = 0;
