@@ -11,6 +11,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -108,6 +109,10 @@ class Driver {
   Status WritePart(const mil::Model& model, const std::string& stem);
   // WritePart plus the part's palettization summary (for the report).
   Status WritePart(const mil::Model& model, const std::string& stem, const WeightCache& w, const LutSpec& lut);
+  // Builds one part with a fresh weight cache, writes it, counts clamped weights, releases the
+  // cache (so memory stays at about one part's weights).
+  Status BuildAndWrite(const std::function<Result<mil::Model>(WeightCache&)>& build, const std::string& stem,
+                       const LutSpec& lut);
   Status StepEmbeddings();
   Status StepLmHead();
   Status StepFfn();
@@ -253,26 +258,28 @@ Status Driver::WritePart(const mil::Model& model, const std::string& stem, const
   return Status::Ok();
 }
 
-Status Driver::StepEmbeddings() {
-  Progress progress(StrCat("step 1/", TotalSteps(), " embeddings"), 2);
+Status Driver::BuildAndWrite(const std::function<Result<mil::Model>(WeightCache&)>& build, const std::string& stem,
+                             const LutSpec& lut) {
   WeightCache w(*ckpt_, r_.threads);
-  ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildEmbeddingsModel(plan_, w));
-  progress.Update(1);
-  ANEMLL_RETURN_IF_ERROR(WritePart(model, EmbeddingsName(plan_.prefix, plan_.lut_embeddings), w, plan_.lut_embeddings));
+  ANEMLL_ASSIGN_OR_RETURN(mil::Model model, build(w));
+  ANEMLL_RETURN_IF_ERROR(WritePart(model, stem, w, lut));
   clamped_weights_ += w.clamped_values();
   w.Release();
+  return Status::Ok();
+}
+
+Status Driver::StepEmbeddings() {
+  Progress progress(StrCat("step 1/", TotalSteps(), " embeddings"), 1);
+  ANEMLL_RETURN_IF_ERROR(BuildAndWrite([&](WeightCache& w) { return BuildEmbeddingsModel(plan_, w); },
+                                       EmbeddingsName(plan_.prefix, plan_.lut_embeddings), plan_.lut_embeddings));
   progress.Finish();
   return Status::Ok();
 }
 
 Status Driver::StepLmHead() {
-  Progress progress(StrCat("step 2/", TotalSteps(), " LM head"), 2);
-  WeightCache w(*ckpt_, r_.threads);
-  ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildLmHeadModel(plan_, w));
-  progress.Update(1);
-  ANEMLL_RETURN_IF_ERROR(WritePart(model, LmHeadName(plan_.prefix, plan_.lut_lmhead), w, plan_.lut_lmhead));
-  clamped_weights_ += w.clamped_values();
-  w.Release();
+  Progress progress(StrCat("step 2/", TotalSteps(), " LM head"), 1);
+  ANEMLL_RETURN_IF_ERROR(BuildAndWrite([&](WeightCache& w) { return BuildLmHeadModel(plan_, w); },
+                                       LmHeadName(plan_.prefix, plan_.lut_lmhead), plan_.lut_lmhead));
   progress.Finish();
   return Status::Ok();
 }
@@ -284,13 +291,14 @@ Status Driver::StepFfn() {
   for (int c = 0; c < plan_.num_chunks; ++c) {
     for (int f = 0; f < per_chunk; ++f) {
       ANEMLL_RETURN_IF_ERROR(CheckCancelled());
-      WeightCache w(*ckpt_, r_.threads);
       const bool rot = f == 1;
-      auto model = BuildChunkModel(plan_, w, c, rot);
-      if (!model.ok()) return model.status().WithContext(StrCat("FFN chunk ", c + 1, "/", plan_.num_chunks));
-      ANEMLL_RETURN_IF_ERROR(WritePart(*model, FfnChunkName(plan_.prefix, plan_.lut_ffn, c, plan_.num_chunks, rot), w, plan_.lut_ffn));
-      clamped_weights_ += w.clamped_values();
-      w.Release();
+      auto build = [&](WeightCache& w) -> Result<mil::Model> {
+        auto model = BuildChunkModel(plan_, w, c, rot);
+        if (!model.ok()) return model.status().WithContext(StrCat("FFN chunk ", c + 1, "/", plan_.num_chunks));
+        return model;
+      };
+      ANEMLL_RETURN_IF_ERROR(
+          BuildAndWrite(build, FfnChunkName(plan_.prefix, plan_.lut_ffn, c, plan_.num_chunks, rot), plan_.lut_ffn));
       progress.Advance(1);
     }
   }
@@ -299,13 +307,9 @@ Status Driver::StepFfn() {
 }
 
 Status Driver::StepMonolithic() {
-  Progress progress(StrCat("step 1/", TotalSteps(), " monolithic package"), 2);
-  WeightCache w(*ckpt_, r_.threads);
-  ANEMLL_ASSIGN_OR_RETURN(mil::Model model, BuildMonolithicModel(plan_, w));
-  progress.Update(1);
-  ANEMLL_RETURN_IF_ERROR(WritePart(model, MonolithicName(plan_.prefix, plan_.lut_ffn), w, plan_.lut_ffn));
-  clamped_weights_ += w.clamped_values();
-  w.Release();
+  Progress progress(StrCat("step 1/", TotalSteps(), " monolithic package"), 1);
+  ANEMLL_RETURN_IF_ERROR(BuildAndWrite([&](WeightCache& w) { return BuildMonolithicModel(plan_, w); },
+                                       MonolithicName(plan_.prefix, plan_.lut_ffn), plan_.lut_ffn));
   progress.Finish();
   return Status::Ok();
 }

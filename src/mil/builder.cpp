@@ -105,32 +105,25 @@ std::string FunctionBuilder::AutoOpName(const std::string& type) {
   return name;
 }
 
-Value FunctionBuilder::Input(const std::string& name, DType dtype, std::vector<int64_t> shape) {
+Value FunctionBuilder::DeclareInput(const std::string& name, ValueType type, const char* what) {
   if (!status_.ok()) return Value();
   if (!IsValidIdentifier(name) || used_names_.count(name)) {
-    Fail(InvalidArgument("input name '", name, "' is ",
-                         used_names_.count(name) ? "already used" : "not a valid identifier"));
+    Fail(InvalidArgument(what, " name '", name, "' is ", used_names_.count(name) ? "already used" : "not a valid identifier"));
     return Value();
   }
-  Value v{name, ValueType::Tensor(dtype, std::move(shape))};
+  Value v{name, std::move(type)};
   function_.inputs.push_back(NamedValueType{v.name, v.type});
   env_.Define(v.name, v.type);
   used_names_.insert(name);
   return v;
 }
 
+Value FunctionBuilder::Input(const std::string& name, DType dtype, std::vector<int64_t> shape) {
+  return DeclareInput(name, ValueType::Tensor(dtype, std::move(shape)), "input");
+}
+
 Value FunctionBuilder::StateInput(const std::string& name, DType dtype, std::vector<int64_t> shape) {
-  if (!status_.ok()) return Value();
-  if (!IsValidIdentifier(name) || used_names_.count(name)) {
-    Fail(InvalidArgument("state input name '", name, "' is ",
-                         used_names_.count(name) ? "already used" : "not a valid identifier"));
-    return Value();
-  }
-  Value v{name, ValueType::State(dtype, std::move(shape))};
-  function_.inputs.push_back(NamedValueType{v.name, v.type});
-  env_.Define(v.name, v.type);
-  used_names_.insert(name);
-  return v;
+  return DeclareInput(name, ValueType::State(dtype, std::move(shape)), "state input");
 }
 
 Value FunctionBuilder::MaterializeConst(const std::string& op_name, const std::string& label,

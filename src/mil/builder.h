@@ -244,6 +244,8 @@ class FunctionBuilder {
   std::string UniqueName(const std::string& base);
   std::string AutoOpName(const std::string& type);
   void Fail(Status status);
+  // Adds a function input (tensor or state); `what` names it in errors.
+  Value DeclareInput(const std::string& name, ValueType type, const char* what);
   // Makes a const op for a literal parameter of op `op_name`.
   Value MaterializeConst(const std::string& op_name, const std::string& label, Literal literal);
   Value Binary(const std::string& type, Operand x, Operand y);

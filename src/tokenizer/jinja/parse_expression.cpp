@@ -64,13 +64,16 @@ Result<ExprPtr> Parser::ParseCondExpr() {
   return expr;
 }
 
-Result<ExprPtr> Parser::ParseOr() {
-  ANEMLL_ASSIGN_OR_RETURN(ExprPtr left, ParseAnd());
-  while (IsName("or")) {
-    const int line = Cur().line;
+// operand (op operand)*, grouped to the left; `at_op` says whether the current token is one of
+// this level's operators. kBinary nodes carry the operator's text.
+Result<ExprPtr> Parser::ParseLeftAssociative(const std::function<Result<ExprPtr>()>& operand,
+                                             const std::function<bool()>& at_op, ExprKind kind) {
+  ANEMLL_ASSIGN_OR_RETURN(ExprPtr left, operand());
+  while (at_op()) {
+    auto node = MakeExpr(kind, Cur().line);
+    if (kind == ExprKind::kBinary) node->name = Cur().text;
     Advance();
-    ANEMLL_ASSIGN_OR_RETURN(ExprPtr right, ParseAnd());
-    auto node = MakeExpr(ExprKind::kOr, line);
+    ANEMLL_ASSIGN_OR_RETURN(ExprPtr right, operand());
     node->operands.push_back(std::move(left));
     node->operands.push_back(std::move(right));
     ANEMLL_RETURN_IF_ERROR(Seal(node.get()));
@@ -79,19 +82,12 @@ Result<ExprPtr> Parser::ParseOr() {
   return left;
 }
 
+Result<ExprPtr> Parser::ParseOr() {
+  return ParseLeftAssociative([this] { return ParseAnd(); }, [this] { return IsName("or"); }, ExprKind::kOr);
+}
+
 Result<ExprPtr> Parser::ParseAnd() {
-  ANEMLL_ASSIGN_OR_RETURN(ExprPtr left, ParseNot());
-  while (IsName("and")) {
-    const int line = Cur().line;
-    Advance();
-    ANEMLL_ASSIGN_OR_RETURN(ExprPtr right, ParseNot());
-    auto node = MakeExpr(ExprKind::kAnd, line);
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(std::move(right));
-    ANEMLL_RETURN_IF_ERROR(Seal(node.get()));
-    left = std::move(node);
-  }
-  return left;
+  return ParseLeftAssociative([this] { return ParseNot(); }, [this] { return IsName("and"); }, ExprKind::kAnd);
 }
 
 Result<ExprPtr> Parser::ParseNot() {
@@ -143,63 +139,22 @@ Result<ExprPtr> Parser::ParseCompare() {
 }
 
 Result<ExprPtr> Parser::ParseMath1() {
-  ANEMLL_ASSIGN_OR_RETURN(ExprPtr left, ParseConcat());
-  while (IsOp("+") || IsOp("-")) {
-    auto node = MakeExpr(ExprKind::kBinary, Cur().line);
-    node->name = Cur().text;
-    Advance();
-    ANEMLL_ASSIGN_OR_RETURN(ExprPtr right, ParseConcat());
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(std::move(right));
-    ANEMLL_RETURN_IF_ERROR(Seal(node.get()));
-    left = std::move(node);
-  }
-  return left;
+  return ParseLeftAssociative([this] { return ParseConcat(); }, [this] { return IsOp("+") || IsOp("-"); },
+                              ExprKind::kBinary);
 }
 
 Result<ExprPtr> Parser::ParseConcat() {
-  ANEMLL_ASSIGN_OR_RETURN(ExprPtr left, ParseMath2());
-  while (IsOp("~")) {
-    auto node = MakeExpr(ExprKind::kBinary, Cur().line);
-    node->name.assign(1, '~');
-    Advance();
-    ANEMLL_ASSIGN_OR_RETURN(ExprPtr right, ParseMath2());
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(std::move(right));
-    ANEMLL_RETURN_IF_ERROR(Seal(node.get()));
-    left = std::move(node);
-  }
-  return left;
+  return ParseLeftAssociative([this] { return ParseMath2(); }, [this] { return IsOp("~"); }, ExprKind::kBinary);
 }
 
 Result<ExprPtr> Parser::ParseMath2() {
-  ANEMLL_ASSIGN_OR_RETURN(ExprPtr left, ParsePow());
-  while (IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%")) {
-    auto node = MakeExpr(ExprKind::kBinary, Cur().line);
-    node->name = Cur().text;
-    Advance();
-    ANEMLL_ASSIGN_OR_RETURN(ExprPtr right, ParsePow());
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(std::move(right));
-    ANEMLL_RETURN_IF_ERROR(Seal(node.get()));
-    left = std::move(node);
-  }
-  return left;
+  return ParseLeftAssociative([this] { return ParsePow(); },
+                              [this] { return IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%"); },
+                              ExprKind::kBinary);
 }
 
 Result<ExprPtr> Parser::ParsePow() {
-  ANEMLL_ASSIGN_OR_RETURN(ExprPtr left, ParseUnary(true));
-  while (IsOp("**")) {
-    auto node = MakeExpr(ExprKind::kBinary, Cur().line);
-    node->name = "**";
-    Advance();
-    ANEMLL_ASSIGN_OR_RETURN(ExprPtr right, ParseUnary(true));
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(std::move(right));
-    ANEMLL_RETURN_IF_ERROR(Seal(node.get()));
-    left = std::move(node);
-  }
-  return left;
+  return ParseLeftAssociative([this] { return ParseUnary(true); }, [this] { return IsOp("**"); }, ExprKind::kBinary);
 }
 
 Result<ExprPtr> Parser::ParseUnary(bool with_filter) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -76,6 +77,8 @@ class Parser {
   Result<ExprPtr> ParseTuple(bool with_condexpr, const char* extra_end, bool explicit_parens);
   Result<ExprPtr> ParseExpression(bool with_condexpr = true);
   Result<ExprPtr> ParseCondExpr();
+  Result<ExprPtr> ParseLeftAssociative(const std::function<Result<ExprPtr>()>& operand,
+                                       const std::function<bool()>& at_op, ExprKind kind);
   Result<ExprPtr> ParseOr();
   Result<ExprPtr> ParseAnd();
   Result<ExprPtr> ParseNot();
