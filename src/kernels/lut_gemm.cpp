@@ -1,6 +1,7 @@
 #include "kernels/lut_gemm.h"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "kernels/gemm.h"
@@ -285,9 +286,244 @@ HWY_INLINE float RowDotLut8(const uint8_t* row, const float* x, int64_t cols, co
 
 #endif  // ANEMLL_LUT_SIMD
 
-// x reordered for the 4-bit GEMV: per block of 2*kN columns, the even columns then the odd ones,
-// matching how one u8->u32 widening load splits into low and high nibbles.
-void PermuteForLut4(const float* x, int64_t cols, float* xp) {
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+#define ANEMLL_LUT_AVX512 1
+#else
+#define ANEMLL_LUT_AVX512 0
+#endif
+
+#if ANEMLL_LUT_AVX512
+// AVX-512 GEMV rows for the two widths decode spends its time in (FFN LUT4, LM head LUT6). On
+// AVX-512 cores the lookups are bound by the shuffle port, so both kernels spend as few shuffles
+// per weight as they can, and x is permuted once per GEMV to match the order the lanes come out in.
+//
+// 4-bit: one 64-byte load holds 128 columns; dword lane k holds columns 8k..8k+7 as nibbles, so
+// shifting the whole vector right by 4m leaves column 8k+m in the low nibble, the only bits
+// vpermps reads. 8 lookups cost 7 shifts (the widening byte load they replace cost a shuffle too).
+constexpr int64_t kLut4BlockCols = 128;
+// 6-bit: 64 columns (48 bytes) per block, as two halves of 32. A half's 24 bytes are spread over
+// the four 128-bit blocks (vpermd), each 16-bit lane picks its two bytes (vpshufb) and shifts its
+// index to the low bits (vpsrlvw). The fp32 palette is kept as two 64-entry tables of 16-bit
+// halves, so one two-table word permute (vpermt2w, low 6 bits) looks up 32 high halves, another the
+// low halves, and two word unpacks rebuild 32 exact fp32 weights: fewer shuffles than two fp32
+// 32-entry permutes + blend per 16 weights, and exact for any fp32 palette (no fp16 convert).
+constexpr int64_t kLut6BlockCols = 64;
+// Software prefetch distance. The lookups keep the reorder window full of shuffles, so demand
+// misses alone leave too few lines in flight; prefetching this far ahead into L2 (T1: the L1 has
+// few miss buffers) roughly doubled the cold single-thread rate on Zen 4.
+constexpr int64_t kPrefetchBytesAvx512 = 16384;
+
+void PermuteXLut4Avx512(const float* x, int64_t cols, float* xp) {
+  const __m512i stride8 = _mm512_setr_epi32(0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120);
+  for (int64_t b = 0; b + kLut4BlockCols <= cols; b += kLut4BlockCols) {
+    for (int64_t m = 0; m < 8; ++m) _mm512_storeu_ps(xp + b + 16 * m, _mm512_i32gather_ps(stride8, x + b + m, 4));
+  }
+}
+
+// Half h of a 6-bit block: after the unpacks, lane i of 128-bit block j holds column 8j+i (low
+// unpack) or 8j+4+i (high unpack).
+void PermuteXLut6Avx512(const float* x, int64_t cols, float* xp) {
+  const __m512i low = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+  const __m512i high = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+  for (int64_t b = 0; b + 32 <= cols; b += 32) {
+    const __m512 a = _mm512_loadu_ps(x + b);
+    const __m512 c = _mm512_loadu_ps(x + b + 16);
+    _mm512_storeu_ps(xp + b, _mm512_permutex2var_ps(a, low, c));
+    _mm512_storeu_ps(xp + b + 16, _mm512_permutex2var_ps(a, high, c));
+  }
+}
+
+HWY_INLINE __m512 RowDotLut4Avx512(const uint8_t* row, const uint8_t* end, const float* xp, const float* x,
+                                   int64_t cols, float* tail, __m512 table, const float* lut) {
+  const int64_t steps = SafeSteps(row, end, cols, kLut4BlockCols, kLut4BlockCols / 2, kLut4BlockCols / 2);
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t s = 0; s < steps; ++s) {
+    __m512i v = _mm512_loadu_si512(row + s * (kLut4BlockCols / 2));
+    // One register load: folded into each shift, the load repeats eight times.
+    __asm__("" : "+v"(v));
+    const float* xs = xp + s * kLut4BlockCols;
+    a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v, table), _mm512_loadu_ps(xs), a0);
+    a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table), _mm512_loadu_ps(xs + 16), a1);
+    a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 8), table), _mm512_loadu_ps(xs + 32), a2);
+    a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 12), table), _mm512_loadu_ps(xs + 48), a3);
+    a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 16), table), _mm512_loadu_ps(xs + 64), a0);
+    a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 20), table), _mm512_loadu_ps(xs + 80), a1);
+    a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 24), table), _mm512_loadu_ps(xs + 96), a2);
+    a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 28), table), _mm512_loadu_ps(xs + 112), a3);
+  }
+  float sum = 0.0f;
+  for (int64_t c = steps * kLut4BlockCols; c < cols; ++c) sum += lut[ReadPackedIndex(row, 4, c)] * x[c];
+  *tail = sum;
+  return _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+}
+
+struct Lut6TablesAvx512 {
+  __m512i high_a, high_b;  // high 16 bits of entries 0-31 / 32-63
+  __m512i low_a, low_b;    // low 16 bits
+
+  void Load(const float* lut) {
+    // Word 2i of a float vector is entry i's low half, word 2i+1 its high half.
+    alignas(64) static constexpr uint16_t kOdd[32] = {1,  3,  5,  7,  9,  11, 13, 15, 17, 19, 21,
+                                                      23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43,
+                                                      45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
+    alignas(64) static constexpr uint16_t kEven[32] = {0,  2,  4,  6,  8,  10, 12, 14, 16, 18, 20,
+                                                       22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42,
+                                                       44, 46, 48, 50, 52, 54, 56, 58, 60, 62};
+    const __m512i odd = _mm512_load_si512(kOdd);
+    const __m512i even = _mm512_load_si512(kEven);
+    const __m512i f0 = _mm512_castps_si512(_mm512_loadu_ps(lut));
+    const __m512i f1 = _mm512_castps_si512(_mm512_loadu_ps(lut + 16));
+    const __m512i f2 = _mm512_castps_si512(_mm512_loadu_ps(lut + 32));
+    const __m512i f3 = _mm512_castps_si512(_mm512_loadu_ps(lut + 48));
+    high_a = _mm512_permutex2var_epi16(f0, odd, f1);
+    high_b = _mm512_permutex2var_epi16(f2, odd, f3);
+    low_a = _mm512_permutex2var_epi16(f0, even, f1);
+    low_b = _mm512_permutex2var_epi16(f2, even, f3);
+  }
+};
+
+// Byte routing for one 24-byte half (see kLut6BlockCols): 128-bit block j serves columns
+// 8j..8j+7, whose bits start in source dword floor(6j/4) = {0, 1, 3, 4}[j].
+alignas(64) constexpr uint32_t kLut6DwordRoute[16] = {0, 1, 2, 3, 1, 2, 3, 4, 3, 4, 5, 6, 4, 5, 6, 7};
+constexpr std::array<uint8_t, 64> Lut6ByteRoute() {
+  std::array<uint8_t, 64> r{};
+  for (int j = 0; j < 4; ++j) {
+    const int base = 4 * static_cast<int>(kLut6DwordRoute[4 * j]);
+    for (int k = 0; k < 8; ++k) {
+      const int bit = 6 * (8 * j + k);
+      r[16 * j + 2 * k] = static_cast<uint8_t>(bit / 8 - base);
+      r[16 * j + 2 * k + 1] = static_cast<uint8_t>(bit / 8 - base + 1);
+    }
+  }
+  return r;
+}
+constexpr std::array<uint16_t, 32> Lut6Shifts() {
+  std::array<uint16_t, 32> r{};
+  for (int i = 0; i < 32; ++i) r[i] = static_cast<uint16_t>((6 * i) % 8);
+  return r;
+}
+alignas(64) constexpr std::array<uint8_t, 64> kLut6ByteRoute = Lut6ByteRoute();
+alignas(64) constexpr std::array<uint16_t, 32> kLut6Shifts = Lut6Shifts();
+
+// Returns the row's lane-wise partial sums; columns past the last whole block go to *tail.
+HWY_INLINE __m512 RowDotLut6Avx512(const uint8_t* row, const uint8_t* end, const float* xp, const float* x,
+                                   int64_t cols, float* tail, const Lut6TablesAvx512& t, const float* lut) {
+  // Each half reads 32 bytes (a ymm load) of which it uses 25.
+  const int64_t steps = SafeSteps(row, end, cols, kLut6BlockCols, kLut6BlockCols * 6 / 8, 24 + 32);
+  const __m512i dword_route = _mm512_load_si512(kLut6DwordRoute);
+  const __m512i byte_route = _mm512_load_si512(kLut6ByteRoute.data());
+  const __m512i shifts = _mm512_load_si512(kLut6Shifts.data());
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  auto half = [&](const uint8_t* p, const float* xs, __m512& lo_acc, __m512& hi_acc) HWY_ATTR {
+    const __m512i raw = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512i spread = _mm512_permutexvar_epi32(dword_route, raw);
+    const __m512i idx = _mm512_srlv_epi16(_mm512_shuffle_epi8(spread, byte_route), shifts);
+    const __m512i high = _mm512_permutex2var_epi16(t.high_a, idx, t.high_b);
+    const __m512i low = _mm512_permutex2var_epi16(t.low_a, idx, t.low_b);
+    lo_acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpacklo_epi16(low, high)), _mm512_loadu_ps(xs), lo_acc);
+    hi_acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_unpackhi_epi16(low, high)), _mm512_loadu_ps(xs + 16), hi_acc);
+  };
+  for (int64_t s = 0; s < steps; ++s) {
+    const uint8_t* p = row + s * (kLut6BlockCols * 6 / 8);
+    const float* xs = xp + s * kLut6BlockCols;
+    half(p, xs, a0, a1);
+    half(p + 24, xs + 32, a2, a3);
+  }
+  float sum = 0.0f;
+  for (int64_t c = steps * kLut6BlockCols; c < cols; ++c) sum += lut[ReadPackedIndex(row, 6, c)] * x[c];
+  *tail = sum;
+  return _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+}
+
+// Lane sums of 16 vectors at once: out lane r = sum of v[r]'s lanes. Four shuffle-and-add levels
+// (blocks across pairs, block halves, lane pairs, lanes) cost about two shuffles per row instead
+// of a dependent four-step reduction per row.
+HWY_INLINE __m512 SumLanes16(const __m512* v) {
+  __m512 s[8], t[4], u[2];
+  for (int i = 0; i < 8; ++i) {
+    s[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
+                         _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
+  }
+  // t[j] blocks: rows 4j..4j+3, four partial lanes each.
+  for (int j = 0; j < 4; ++j) {
+    t[j] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * j], s[2 * j + 1], 0x88),
+                         _mm512_shuffle_f32x4(s[2 * j], s[2 * j + 1], 0xDD));
+  }
+  for (int j = 0; j < 2; ++j) {
+    u[j] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * j], t[2 * j + 1], 0x44),
+                         _mm512_shuffle_ps(t[2 * j], t[2 * j + 1], 0xEE));
+  }
+  // Lane 4k+m now holds row k+4m.
+  const __m512 mixed = _mm512_add_ps(_mm512_shuffle_ps(u[0], u[1], 0x88), _mm512_shuffle_ps(u[0], u[1], 0xDD));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_permutexvar_ps(order, mixed);
+}
+
+template <int kBits>
+void GemvRowsAvx512(const float* x, const float* xp, const LutMatrixRef& w, const float* bias, float* y, int64_t r0,
+                    int64_t r1) {
+  static_assert(kBits == 4 || kBits == 6);
+  const uint8_t* end = w.indices + w.indices_bytes;
+  const int64_t entries = int64_t{1} << kBits;
+  const int64_t row_bytes = w.cols * kBits / 8;
+  int64_t group = -1;
+  __m512 table4 = _mm512_setzero_ps();
+  Lut6TablesAvx512 table6{};
+  // Byte offsets of this thread's rows; the first stretch is fetched up front.
+  const int64_t range_end = r1 * row_bytes;
+  for (int64_t q = r0 * row_bytes; q < std::min(range_end, r0 * row_bytes + kPrefetchBytesAvx512); q += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(w.indices + q), _MM_HINT_T1);
+  }
+  // Rows go in batches of 16 so that one SumLanes16 finishes them all.
+  for (int64_t rb = r0; rb < r1; rb += 16) {
+    const int64_t batch = std::min<int64_t>(16, r1 - rb);
+    __m512 partial[16];
+    alignas(64) float tail[16] = {};
+    for (int64_t i = 0; i < batch; ++i) {
+      const int64_t r = rb + i;
+      const int64_t g = r / w.rows_per_group;
+      const float* lut = w.lut + g * entries;
+      if (g != group) {
+        if constexpr (kBits == 4) {
+          table4 = _mm512_loadu_ps(lut);
+        } else {
+          table6.Load(lut);
+        }
+        group = g;
+      }
+      const uint8_t* row = w.indices + r * row_bytes;
+      const int64_t ahead_end = std::min(range_end, (r + 1) * row_bytes + kPrefetchBytesAvx512);
+      for (int64_t q = r * row_bytes + kPrefetchBytesAvx512; q < ahead_end; q += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(w.indices + q), _MM_HINT_T1);
+      }
+      if constexpr (kBits == 4) {
+        partial[i] = RowDotLut4Avx512(row, end, xp, x, w.cols, &tail[i], table4, lut);
+      } else {
+        partial[i] = RowDotLut6Avx512(row, end, xp, x, w.cols, &tail[i], table6, lut);
+      }
+    }
+    for (int64_t i = batch; i < 16; ++i) partial[i] = _mm512_setzero_ps();
+    __m512 sums = _mm512_add_ps(SumLanes16(partial), _mm512_load_ps(tail));
+    const __mmask16 live = static_cast<__mmask16>((1u << batch) - 1u);
+    if (bias != nullptr) sums = _mm512_add_ps(sums, _mm512_maskz_loadu_ps(live, bias + rb));
+    _mm512_mask_storeu_ps(y + rb, live, sums);
+  }
+}
+#endif  // ANEMLL_LUT_AVX512
+
+// x in the order the GEMV kernel of this target consumes for `bits` (see the kernels): on
+// AVX-512 the 4- and 6-bit kernels' own orders; elsewhere, for 4 bits, per block of 2*kN columns
+// the even columns then the odd ones (how one u8->u32 widening load splits into low and high
+// nibbles); otherwise unchanged.
+void PermuteForLut(int bits, const float* x, int64_t cols, float* xp) {
+#if ANEMLL_LUT_AVX512
+  if (bits == 4) return PermuteXLut4Avx512(x, cols, xp);
+  if (bits == 6) return PermuteXLut6Avx512(x, cols, xp);
+#endif
+  if (bits != 4) {
+    std::copy(x, x + cols, xp);
+    return;
+  }
   const int64_t block = 2 * static_cast<int64_t>(kN);
   const int64_t blocks = cols / block;
   for (int64_t b = 0; b < blocks; ++b) {
@@ -322,6 +558,12 @@ constexpr int64_t kPrefetchRows = 16;  // rows ahead of the one being multiplied
 template <int kBits>
 void GemvRowsBits(const float* x, const float* xp, const LutMatrixRef& w, const float* bias, float* y, int64_t r0,
                   int64_t r1) {
+#if ANEMLL_LUT_AVX512
+  if constexpr (kBits == 4 || kBits == 6) {
+    GemvRowsAvx512<kBits>(x, xp, w, bias, y, r0, r1);
+    return;
+  }
+#endif
   Palette<kBits> pal;
   [[maybe_unused]] const StreamDecoder<kBits> dec;
   const uint8_t* end = w.indices + w.indices_bytes;
@@ -382,7 +624,7 @@ void GemvRowsBits(const float* x, const float* xp, const LutMatrixRef& w, const 
 
 #endif  // ANEMLL_LUT_SIMD
 
-// y[r0:r1] for one x row. xp = x permuted by PermuteForLut4 (used for 4-bit only); scratch holds
+// y[r0:r1] for one x row. xp = x permuted by PermuteForLut (used for 4 and 6 bits); scratch holds
 // w.cols floats (used when rows are not byte-aligned).
 void LutGemvRows(const float* x, const float* xp, const LutMatrixRef& w, const float* bias, float* y, int64_t r0,
                  int64_t r1, float* scratch) {
@@ -472,6 +714,7 @@ void LutGemmRows(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef
 }
 
 #undef ANEMLL_LUT_SIMD
+#undef ANEMLL_LUT_AVX512
 }  // namespace HWY_NAMESPACE
 }  // namespace anemll::kernels
 HWY_AFTER_NAMESPACE();
@@ -479,7 +722,7 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace anemll::kernels {
 
-HWY_EXPORT(PermuteForLut4);
+HWY_EXPORT(PermuteForLut);
 HWY_EXPORT(LutGemvRows);
 HWY_EXPORT(LutGemmRows);
 HWY_EXPORT(DecodeRowImpl);
@@ -519,9 +762,9 @@ void LutGemmXWt(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef&
   const int64_t blocks = (w.rows + kBlock - 1) / kBlock;
   const size_t min_blocks = static_cast<size_t>(std::max<int64_t>(1, (int64_t{1} << 16) / (kBlock * std::max<int64_t>(1, w.cols * n))));
   const float* xp = nullptr;
-  if (n == 1 && w.bits == 4) {
+  if (n == 1 && (w.bits == 4 || w.bits == 6)) {
     float* buf = ThreadScratch(0, static_cast<size_t>(w.cols));
-    HWY_DYNAMIC_DISPATCH(PermuteForLut4)(x, w.cols, buf);
+    HWY_DYNAMIC_DISPATCH(PermuteForLut)(w.bits, x, w.cols, buf);
     xp = buf;
   }
   struct Args {

@@ -130,7 +130,9 @@ INSTANTIATE_TEST_SUITE_P(AllWidths, LutGemmTest,
                                            LutCase{4, 64, 256, 16}, LutCase{4, 37, 98, 37}, LutCase{4, 9, 7, 3},
                                            LutCase{6, 64, 256, 16}, LutCase{6, 33, 100, 11}, LutCase{6, 5, 13, 1},
                                            LutCase{8, 24, 77, 8}, LutCase{3, 7, 9, 7}, LutCase{1, 3, 5, 1},
-                                           LutCase{2, 6, 3, 2}, LutCase{4, 130, 1040, 2}));
+                                           LutCase{2, 6, 3, 2}, LutCase{4, 130, 1040, 2},
+                                           LutCase{4, 24, 384, 8}, LutCase{6, 40, 1024, 8},
+                                           LutCase{6, 17, 1092, 17}, LutCase{6, 8, 2080, 8}));
 
 TEST(LutPacking, MatchesCoreMlByteExample) {
   // uint4 indices [13,10,8,4,4,0] are stored as bytes ad 48 04 (LSB-first nibbles).
