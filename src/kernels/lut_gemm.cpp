@@ -313,10 +313,12 @@ constexpr int64_t kLut6BlockCols = 64;
 // few miss buffers) roughly doubled the cold single-thread rate on Zen 4.
 constexpr int64_t kPrefetchBytesAvx512 = 16384;
 
+// A plain loop: measured faster here than eight 16-lane gathers per block.
 void PermuteXLut4Avx512(const float* x, int64_t cols, float* xp) {
-  const __m512i stride8 = _mm512_setr_epi32(0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120);
   for (int64_t b = 0; b + kLut4BlockCols <= cols; b += kLut4BlockCols) {
-    for (int64_t m = 0; m < 8; ++m) _mm512_storeu_ps(xp + b + 16 * m, _mm512_i32gather_ps(stride8, x + b + m, 4));
+    for (int64_t m = 0; m < 8; ++m) {
+      for (int64_t k = 0; k < 16; ++k) xp[b + 16 * m + k] = x[b + 8 * k + m];
+    }
   }
 }
 

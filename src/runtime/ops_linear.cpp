@@ -318,7 +318,7 @@ Status BuildMatmul(OpBuilder& b) {
   b.SetRun([x, y, out, xt, pairs, M, N, K, tx, ty, fused, lut_w, yt, yelem, col_mask,
             trim_inner](const RunContext& ctx) {
     const int64_t n_used = col_mask ? KeptColumns(col_mask, N) : N;
-    for (size_t bi = 0; bi < pairs.size(); ++bi) {
+    auto run_pair = [&](size_t bi, ThreadPool* pool) {
       const float* xb = x->f32() + pairs[bi].first * M * K;
       if (tx) {  // [K, M] -> [M, K]
         for (int64_t k = 0; k < K; ++k) {
@@ -328,12 +328,12 @@ Status BuildMatmul(OpBuilder& b) {
       }
       float* ob = out->f32() + static_cast<int64_t>(bi) * M * N;
       if (fused) {
-        kernels::LutGemmXWt(xb, M, K, lut_w.lut, nullptr, ob, N, ctx.pool);
-        continue;
+        kernels::LutGemmXWt(xb, M, K, lut_w.lut, nullptr, ob, N, pool);
+        return;
       }
       const uint8_t* yb = y->data + static_cast<size_t>(pairs[bi].second * K * N) * yelem;
       if (ty) {
-        kernels::GemmXWt(xb, M, K, kernels::MatrixRef{yb, yt, n_used, K, K}, nullptr, ob, N, ctx.pool);
+        kernels::GemmXWt(xb, M, K, kernels::MatrixRef{yb, yt, n_used, K, K}, nullptr, ob, N, pool);
         if (n_used < N) {
           for (int64_t m = 0; m < M; ++m) std::fill(ob + m * N + n_used, ob + (m + 1) * N, 0.0f);
         }
@@ -343,9 +343,19 @@ Status BuildMatmul(OpBuilder& b) {
         if (k_used == 0) {
           std::fill(ob, ob + M * N, 0.0f);
         } else {
-          kernels::GemmXB(xb, M, K, kernels::MatrixRef{yb, yt, k_used, N, N}, ob, N, ctx.pool);
+          kernels::GemmXB(xb, M, K, kernels::MatrixRef{yb, yt, k_used, N, N}, ob, N, pool);
         }
       }
+    };
+    // Attention runs one small product per head: threads take whole heads (one wake-up per op
+    // instead of one per head). The transposed-x path shares one scratch, so it stays serial.
+    ThreadPool* pool = ctx.pool;
+    if (pool != nullptr && pool->num_threads() > 1 && pairs.size() > 1 && !tx && !fused) {
+      pool->ParallelFor(pairs.size(), [&](size_t b0, size_t b1) {
+        for (size_t bi = b0; bi < b1; ++bi) run_pair(bi, nullptr);
+      });
+    } else {
+      for (size_t bi = 0; bi < pairs.size(); ++bi) run_pair(bi, pool);
     }
     return Status::Ok();
   });
