@@ -26,9 +26,10 @@ HWY_INLINE float WeightAt(const float* p) { return *p; }
 HWY_INLINE float WeightAt(const uint16_t* p) { return anemll::HalfToFloat(*p); }
 
 // One tile of y: R consecutive weight rows against C consecutive x rows, over all K columns.
+// `prefetch`, if set, is a later tile of weight rows to fetch into L2 meanwhile.
 template <int R, int C, typename WT>
 HWY_INLINE void TileXWt(const float* x, int64_t x_stride, const WT* w, int64_t w_stride, int64_t K,
-                        const float* bias, float* y, int64_t y_stride) {
+                        const float* bias, float* y, int64_t y_stride, const WT* prefetch = nullptr) {
   const hn::ScalableTag<float> d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   hn::Vec<decltype(d)> acc[R][C];
@@ -37,6 +38,9 @@ HWY_INLINE void TileXWt(const float* x, int64_t x_stride, const WT* w, int64_t w
   }
   int64_t k = 0;
   for (; k + N <= K; k += N) {
+    if (prefetch != nullptr && ((k * static_cast<int64_t>(sizeof(WT))) & 63) == 0) {
+      for (int r = 0; r < R; ++r) __builtin_prefetch(prefetch + r * w_stride + k, 0, 2);
+    }
     hn::Vec<decltype(d)> xv[C];
     for (int c = 0; c < C; ++c) xv[c] = hn::LoadU(d, x + c * x_stride + k);
     for (int r = 0; r < R; ++r) {
@@ -63,9 +67,15 @@ void RowsXWt(const float* x, int64_t n, int64_t x_stride, const WT* w, int64_t w
   constexpr int kRowsGemm = 4;
   constexpr int kCols = 4;
   if (n == 1) {
+    // Decode is a stream over the weights: fetch about 16 KB ahead into L2, since demand misses
+    // from eight interleaved row streams leave too few lines in flight.
+    const int64_t tile_bytes = kRowsGemv * w_stride * static_cast<int64_t>(sizeof(WT));
+    const int64_t ahead_rows = kRowsGemv * std::max<int64_t>(1, 16384 / std::max<int64_t>(1, tile_bytes));
     int64_t r = r0;
     for (; r + kRowsGemv <= r1; r += kRowsGemv) {
-      TileXWt<kRowsGemv, 1>(x, x_stride, w + r * w_stride, w_stride, K, bias ? bias + r : nullptr, y + r, y_stride);
+      const WT* pf = r + ahead_rows + kRowsGemv <= r1 ? w + (r + ahead_rows) * w_stride : nullptr;
+      TileXWt<kRowsGemv, 1>(x, x_stride, w + r * w_stride, w_stride, K, bias ? bias + r : nullptr, y + r, y_stride,
+                            pf);
     }
     for (; r < r1; ++r) {
       TileXWt<1, 1>(x, x_stride, w + r * w_stride, w_stride, K, bias ? bias + r : nullptr, y + r, y_stride);
