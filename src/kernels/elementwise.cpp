@@ -161,7 +161,26 @@ void Binary(BinaryOp op, const float* a, size_t a_step, const float* b, size_t b
 
 void Clip(const float* x, float lo, float hi, float* y, size_t n) { HWY_DYNAMIC_DISPATCH(ClipImpl)(x, lo, hi, y, n); }
 
+void Transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
+  constexpr int64_t kTile = 16;  // 16 floats = one 64-byte line per tile row
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+    const int64_t r1 = std::min(rows, r0 + kTile);
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+      const int64_t c1 = std::min(cols, c0 + kTile);
+      for (int64_t c = c0; c < c1; ++c) {
+        for (int64_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+      }
+    }
+  }
+}
+
 namespace scalar {
+void Transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
+  }
+}
+
 
 float Unary(UnaryOp op, float x, float param) {
   switch (op) {

@@ -44,7 +44,13 @@ void Binary(BinaryOp op, const float* a, size_t a_step, const float* b, size_t b
 // y[i] = min(max(x[i], lo), hi).
 void Clip(const float* x, float lo, float hi, float* y, size_t n);
 
+// dst[c * rows + r] = src[r * cols + c]: a [rows, cols] matrix transposed. Works in square tiles
+// so that both sides stay within a few cache lines and pages at a time (a plain loop writes every
+// element to a new line when the matrix is large).
+void Transpose(const float* src, int64_t rows, int64_t cols, float* dst);
+
 namespace scalar {
+void Transpose(const float* src, int64_t rows, int64_t cols, float* dst);
 float Unary(UnaryOp op, float x, float param);
 float Binary(BinaryOp op, float a, float b);
 void Unary(UnaryOp op, const float* x, float* y, size_t n, float param = 0.0f);

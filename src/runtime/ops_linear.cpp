@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "base/half.h"
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/lut_gemm.h"
 #include "kernels/reduce.h"
@@ -160,13 +161,9 @@ Status BuildConv(OpBuilder& b) {
         continue;
       }
       // [C, S] -> [S, C], product, [S, C_out] -> [C_out, S]
-      for (int64_t c = 0; c < cin; ++c) {
-        for (int64_t s = 0; s < sp; ++s) xt->f32()[s * cin + c] = xn[c * sp + s];
-      }
+      kernels::Transpose(xn, cin, sp, xt->f32());
       RunXWt(xt->f32(), sp, cin, w, bptr, yt->f32(), cout, ctx.pool);
-      for (int64_t s = 0; s < sp; ++s) {
-        for (int64_t o = 0; o < cout; ++o) yn[o * sp + s] = yt->f32()[s * cout + o];
-      }
+      kernels::Transpose(yt->f32(), sp, cout, yn);
     }
     return Status::Ok();
   });

@@ -148,5 +148,22 @@ TEST(RowKernels, TopKOrdersAndBreaksTiesByIndex) {
   EXPECT_EQ(idx[1], 2);
 }
 
+TEST(Transpose, MatchesScalarTwinForTiledAndRaggedShapes) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> ud(-1.0f, 1.0f);
+  for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {1, 37}, {37, 1}, {16, 16}, {17, 33},
+                                                                    {64, 1024}, {1024, 64}, {3, 100}}) {
+    std::vector<float> src(static_cast<size_t>(rows * cols));
+    for (auto& v : src) v = ud(rng);
+    std::vector<float> got(src.size(), -7.0f), want(src.size(), -9.0f);
+    Transpose(src.data(), rows, cols, got.data());
+    scalar::Transpose(src.data(), rows, cols, want.data());
+    ASSERT_EQ(got, want) << rows << "x" << cols;
+    // The twin is the definition: element (r, c) lands at (c, r).
+    ASSERT_EQ(want[(cols - 1) * rows + (rows - 1)], src[(rows - 1) * cols + (cols - 1)]);
+    ASSERT_EQ(want[0 * rows + (rows - 1)], src[(rows - 1) * cols + 0]);
+  }
+}
+
 }  // namespace
 }  // namespace anemll::kernels
