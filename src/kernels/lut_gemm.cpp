@@ -67,12 +67,8 @@ struct Palette {
     }
   }
 
-  // Lookup of the low kBits bits of each lane (higher bits are ignored). With one 16-lane table
-  // on AVX-512 the permute itself ignores them, which saves the masking op in the 4-bit loop.
+  // Lookup of the low kBits bits of each lane (higher bits are ignored).
   HWY_INLINE VF LookupLowBits(VU idx) const {
-#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
-    if constexpr (kEntries == 16) return VF{_mm512_permutexvar_ps(idx.raw, t[0].raw)};
-#endif
     return Lookup(hn::And(idx, hn::Set(DU(), static_cast<uint32_t>(kEntries - 1))));
   }
 
@@ -514,19 +510,23 @@ void GemvRowsAvx512(const float* x, const float* xp, const LutMatrixRef& w, cons
 }
 #endif  // ANEMLL_LUT_AVX512
 
-// x in the order the GEMV kernel of this target consumes for `bits` (see the kernels): on
-// AVX-512 the 4- and 6-bit kernels' own orders; elsewhere, for 4 bits, per block of 2*kN columns
-// the even columns then the odd ones (how one u8->u32 widening load splits into low and high
-// nibbles); otherwise unchanged.
-void PermuteForLut(int bits, const float* x, int64_t cols, float* xp) {
+// Writes into xp the x order the GEMV kernel of this target consumes for `bits`, and returns
+// true; returns false (xp untouched) when that kernel reads x as it is. On AVX-512 the 4- and
+// 6-bit kernels have their own orders; elsewhere the 4-bit kernel takes, per block of 2*kN
+// columns, the even columns then the odd ones (how one u8->u32 widening load splits into low and
+// high nibbles).
+bool PermuteForLut(int bits, const float* x, int64_t cols, float* xp) {
 #if ANEMLL_LUT_AVX512
-  if (bits == 4) return PermuteXLut4Avx512(x, cols, xp);
-  if (bits == 6) return PermuteXLut6Avx512(x, cols, xp);
-#endif
-  if (bits != 4) {
-    std::copy(x, x + cols, xp);
-    return;
+  if (bits == 4) {
+    PermuteXLut4Avx512(x, cols, xp);
+    return true;
   }
+  if (bits == 6) {
+    PermuteXLut6Avx512(x, cols, xp);
+    return true;
+  }
+#endif
+  if (bits != 4) return false;
   const int64_t block = 2 * static_cast<int64_t>(kN);
   const int64_t blocks = cols / block;
   for (int64_t b = 0; b < blocks; ++b) {
@@ -537,6 +537,7 @@ void PermuteForLut(int bits, const float* x, int64_t cols, float* xp) {
       dst[kN + i] = src[2 * i + 1];
     }
   }
+  return true;
 }
 
 // Scalar decode of a row + SIMD dot: the path for rows that do not start on a byte boundary.
@@ -627,7 +628,7 @@ void GemvRowsBits(const float* x, const float* xp, const LutMatrixRef& w, const 
 
 #endif  // ANEMLL_LUT_SIMD
 
-// y[r0:r1] for one x row. xp = x permuted by PermuteForLut (used for 4 and 6 bits); scratch holds
+// y[r0:r1] for one x row. xp = x as PermuteForLut ordered it (x itself if it did not); scratch holds
 // w.cols floats (used when rows are not byte-aligned).
 void LutGemvRows(const float* x, const float* xp, const LutMatrixRef& w, const float* bias, float* y, int64_t r0,
                  int64_t r1, float* scratch) {
@@ -764,11 +765,10 @@ void LutGemmXWt(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef&
   constexpr int64_t kBlock = 16;
   const int64_t blocks = (w.rows + kBlock - 1) / kBlock;
   const size_t min_blocks = static_cast<size_t>(std::max<int64_t>(1, (int64_t{1} << 16) / (kBlock * std::max<int64_t>(1, w.cols * n))));
-  const float* xp = nullptr;
-  if (n == 1 && (w.bits == 4 || w.bits == 6)) {
+  const float* xp = x;
+  if (n == 1) {
     float* buf = ThreadScratch(0, static_cast<size_t>(w.cols));
-    HWY_DYNAMIC_DISPATCH(PermuteForLut)(w.bits, x, w.cols, buf);
-    xp = buf;
+    if (HWY_DYNAMIC_DISPATCH(PermuteForLut)(w.bits, x, w.cols, buf)) xp = buf;
   }
   struct Args {
     const float* x;
