@@ -18,6 +18,7 @@
 #include "base/thread_pool.h"
 #include "kernels/gemm.h"
 #include "kernels/lut_gemm.h"
+#include "kernels/lut_int8.h"
 #include "kernels/reduce.h"
 
 namespace anemll::kernels {
@@ -72,7 +73,8 @@ using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Arguments: {threads, cold}
-void BM_LutGemv(benchmark::State& state, int bits) {
+// `int8`: the int8 dot-product kernels of lut_int8.h instead of the exact ones.
+void BM_LutGemv(benchmark::State& state, int bits, bool int8) {
   const int threads = static_cast<int>(state.range(0));
   const bool cold = state.range(1) != 0;
   const size_t bytes = PackedIndexBytes(kOut * kIn, bits) + static_cast<size_t>((kOut / kRowsPerGroup) << bits) * 2;
@@ -83,8 +85,16 @@ void BM_LutGemv(benchmark::State& state, int bits) {
   std::vector<float> y(kOut);
   size_t next = 0;
   const auto start = Clock::now();
+  std::vector<LutInt8Palette> palettes;
+  if (int8) {
+    for (const auto& w : ws) palettes.push_back(QuantizeLutPalette(w->ref));
+  }
   for (auto _ : state) {
-    LutGemmXWt(x.data(), 1, kIn, ws[next]->ref, nullptr, y.data(), kOut, &pool);
+    if (int8) {
+      LutGemvInt8(x.data(), ws[next]->ref, palettes[next], nullptr, y.data(), &pool);
+    } else {
+      LutGemmXWt(x.data(), 1, kIn, ws[next]->ref, nullptr, y.data(), kOut, &pool);
+    }
     benchmark::DoNotOptimize(y.data());
     next = next + 1 == ws.size() ? 0 : next + 1;
   }
@@ -162,8 +172,10 @@ void Args(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
-BENCHMARK_CAPTURE(BM_LutGemv, lut4, 4)->Apply(Args);
-BENCHMARK_CAPTURE(BM_LutGemv, lut6, 6)->Apply(Args);
+BENCHMARK_CAPTURE(BM_LutGemv, lut4, 4, false)->Apply(Args);
+BENCHMARK_CAPTURE(BM_LutGemv, lut6, 6, false)->Apply(Args);
+BENCHMARK_CAPTURE(BM_LutGemv, lut4_int8, 4, true)->Apply(Args);
+BENCHMARK_CAPTURE(BM_LutGemv, lut6_int8, 6, true)->Apply(Args);
 BENCHMARK(BM_F16Gemv)->Apply(Args);
 BENCHMARK(BM_F16Gemm64)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_StreamRead)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();

@@ -1,5 +1,5 @@
 // `anemll bench --model DIR [--prompt-tokens 128] [--gen-tokens 32] [--threads N]
-// [--repetitions 3] [--precision fp16|fp32] [--json]`
+// [--repetitions 3] [--precision fp16|fp32] [--lut-dot exact|int8] [--json]`
 //
 // Prefill and decode speed of a converted folder (CPU runtime) or a Hugging Face checkpoint
 // (fp32 reference), measured like llama-bench: one warm-up pass (builds every plan), then
@@ -21,6 +21,7 @@
 #include "base/thread_pool.h"
 #include "cli/command.h"
 #include "generate/text_model.h"
+#include "kernels/lut_int8.h"
 
 namespace anemll::cli {
 namespace {
@@ -32,6 +33,7 @@ struct BenchOptions {
   int threads = 0;
   int repetitions = 3;
   std::string precision = "fp16";
+  std::string lut_dot = "exact";
   bool json = false;
 };
 
@@ -72,6 +74,7 @@ Status Bench(const BenchOptions& opt) {
   mo.load_tokenizer = false;
   mo.num_threads = opt.threads;
   ANEMLL_ASSIGN_OR_RETURN(mo.precision, ParsePrecision(opt.precision));
+  ANEMLL_ASSIGN_OR_RETURN(mo.lut_dot, ParseLutDot(opt.lut_dot));
   ANEMLL_ASSIGN_OR_RETURN(std::unique_ptr<generate::TextModel> model, generate::TextModel::Open(opt.model, mo));
   std::unique_ptr<generate::Decoder> decoder = model->NewDecoder();
   const int64_t context = decoder->context_length();
@@ -110,9 +113,14 @@ Status Bench(const BenchOptions& opt) {
   const int64_t bytes = WeightBytesPerToken(*model);
   const double gb_s = tg.mean * static_cast<double>(bytes) / 1e9;
   const int threads = opt.threads > 0 ? opt.threads : ThreadPool::HardwareThreads();
-  const std::string engine = model->is_converted()
-                                 ? StrCat("runtime ", runtime::PrecisionName(model->package_model()->precision()))
-                                 : std::string("reference fp32");
+  std::string engine = "reference fp32";
+  // The LUT products decode actually uses: int8 only where this CPU has the kernels.
+  const bool int8 = model->is_converted() && mo.lut_dot == runtime::LutDot::kInt8 && kernels::CpuHasLutInt8Kernels();
+  if (model->is_converted()) {
+    engine = StrCat("runtime ", runtime::PrecisionName(model->package_model()->precision()),
+                    int8 ? ", int8 LUT dot" : "");
+    if (mo.lut_dot == runtime::LutDot::kInt8 && !int8) engine += ", exact LUT dot (no int8 kernels on this CPU)";
+  }
   if (opt.json) {
     nlohmann::ordered_json j;
     j["prefill_tok_s"] = pp.mean;
@@ -126,6 +134,7 @@ Status Bench(const BenchOptions& opt) {
     j["gen_tokens"] = opt.gen_tokens;
     j["repetitions"] = opt.repetitions;
     j["engine"] = engine;
+    j["lut_dot"] = int8 ? "int8" : "exact";
     std::printf("%s\n", j.dump().c_str());
     return Status::Ok();
   }
@@ -150,6 +159,7 @@ CommandRegistrar registrar(
       sub->add_option("--threads", opt->threads, "Worker threads (default: all cores)");
       sub->add_option("--repetitions", opt->repetitions, "Measured repetitions after one warm-up (default 3)");
       sub->add_option("--precision", opt->precision, "Converted folders: fp16 (default) or fp32");
+      sub->add_option("--lut-dot", opt->lut_dot, kLutDotHelp);
       sub->add_flag("--json", opt->json, "Print one JSON line");
       return [opt] {
         Status st = Bench(*opt);

@@ -2,7 +2,7 @@
 // reference logits [T, vocab] (and with --hidden the hidden states hidden_0 .. hidden_L [T, hidden],
 // named and defined as transformers' output_hidden_states) written as a safetensors file.
 // A converted folder (or its meta.yaml) gives the runtime's logits instead, each position run
-// through `infer` and the LM head ([--precision fp16|fp32], fp16 by default).
+// through `infer` and the LM head ([--precision fp16|fp32], fp16 by default; [--lut-dot exact|int8]).
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +22,7 @@ struct LogitsOptions {
   bool hidden = false;
   int threads = 0;
   std::string precision = "fp16";
+  std::string lut_dot = "exact";
 };
 
 class HiddenCollector : public reference::ForwardObserver {
@@ -45,6 +46,9 @@ int RunLogits(const LogitsOptions& opt) {
   auto precision = ParsePrecision(opt.precision);
   if (!precision.ok()) return Fail(cmd, precision.status());
   mo.precision = *precision;
+  auto lut_dot = ParseLutDot(opt.lut_dot);
+  if (!lut_dot.ok()) return Fail(cmd, lut_dot.status());
+  mo.lut_dot = *lut_dot;
   auto model = generate::TextModel::Open(opt.model, mo);
   if (!model.ok()) return Fail(cmd, model.status());
   const hf::ModelSpec& spec = (*model)->spec();
@@ -105,6 +109,7 @@ CommandRegistrar registrar(
       sub->add_flag("--hidden", opt->hidden, "Also write hidden_0 .. hidden_L [T,H] F32");
       sub->add_option("--threads", opt->threads, "Worker threads (default: all cores)");
       sub->add_option("--precision", opt->precision, "Converted folders: fp16 (like the ANE, default) or fp32");
+      sub->add_option("--lut-dot", opt->lut_dot, kLutDotHelp);
       return [opt] { return RunLogits(*opt); };
     });
 

@@ -1,6 +1,6 @@
 // `anemll run --model DIR (--prompt S | --prompt-ids 1,2,3) [-n N] [--temperature T] [--top-k K]
 // [--top-p P] [--repetition-penalty R] [--seed S] [--print-ids] [--no-template] [--system S]
-// [--no-think] [--stats] [--threads N] [--precision fp16|fp32] [--no-shift]`
+// [--no-think] [--stats] [--threads N] [--precision fp16|fp32] [--lut-dot exact|int8] [--no-shift]`
 //
 // DIR is a Hugging Face checkpoint (run by the fp32 reference) or a converted folder / its
 // meta.yaml (run by the CPU runtime; fp16 by default, like the ANE). When a converted model's
@@ -57,6 +57,7 @@ struct RunOptions {
   bool stats = false;
   int threads = 0;
   std::string precision = "fp16";
+  std::string lut_dot = "exact";
   bool no_shift = false;
   // Set when the flag was given (so generation_config defaults do not override it).
   CLI::Option* prompt_opt = nullptr;
@@ -131,6 +132,9 @@ int RunRun(const RunOptions& opt) {
   auto precision = ParsePrecision(opt.precision);
   if (!precision.ok()) return Fail(cmd, precision.status());
   mo.precision = *precision;
+  auto lut_dot = ParseLutDot(opt.lut_dot);
+  if (!lut_dot.ok()) return Fail(cmd, lut_dot.status());
+  mo.lut_dot = *lut_dot;
   auto model = generate::TextModel::Open(opt.model, mo);
   if (!model.ok()) return Fail(cmd, model.status());
   const generate::TextModel& m = **model;
@@ -229,6 +233,7 @@ CommandRegistrar registrar(
       sub->add_flag("--stats", opt->stats, "Print prefill/decode timings to stderr");
       sub->add_option("--threads", opt->threads, "Worker threads (default: all cores)");
       sub->add_option("--precision", opt->precision, "Converted folders: fp16 (like the ANE, default) or fp32");
+      sub->add_option("--lut-dot", opt->lut_dot, kLutDotHelp);
       sub->add_flag("--no-shift", opt->no_shift, "Stop when the context is full instead of shifting it");
       return [opt] { return RunRun(*opt); };
     });

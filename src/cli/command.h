@@ -41,6 +41,13 @@ std::string ModelFolder(const std::string& model);
 // "fp16" | "fp32" (--precision).
 Result<runtime::Precision> ParsePrecision(const std::string& text);
 
+// "exact" | "int8" (--lut-dot).
+Result<runtime::LutDot> ParseLutDot(const std::string& text);
+// Help text of --lut-dot.
+inline constexpr const char* kLutDotHelp =
+    "Converted folders: exact (default) or int8 (decode products of 4/6-bit LUT weights with int8 dot products, "
+    "like llama.cpp's Q4_0; needs AVX-512 VNNI+VBMI, else exact)";
+
 // Parses "1,2,3" into ints; names the flag in the error.
 Result<std::vector<int>> ParseIdList(const std::string& flag, const std::string& text);
 

@@ -29,6 +29,12 @@ Result<runtime::Precision> ParsePrecision(const std::string& text) {
   return InvalidArgument("--precision: expected fp16 or fp32, got '", text, "'");
 }
 
+Result<runtime::LutDot> ParseLutDot(const std::string& text) {
+  if (text == "exact") return runtime::LutDot::kExact;
+  if (text == "int8") return runtime::LutDot::kInt8;
+  return InvalidArgument("--lut-dot: expected exact or int8, got '", text, "'");
+}
+
 std::string ModelFolder(const std::string& model) {
   const std::filesystem::path p(model);
   std::error_code ec;

@@ -15,6 +15,7 @@ Result<std::unique_ptr<TextModel>> TextModel::Open(const fs::path& path, const T
     // tokenizer files are copied next to meta.yaml by the converter.
     runtime::PackageModelOptions po;
     po.precision = options.precision;
+    po.lut_dot = options.lut_dot;
     po.threads = options.num_threads;
     ANEMLL_ASSIGN_OR_RETURN(m->package_, runtime::PackageModel::Open(path, po));
     m->dir_ = m->package_->folder().dir;

@@ -32,8 +32,18 @@ enum class Precision { kFp16, kFp32 };
 
 const char* PrecisionName(Precision p);
 
+// How single-token products (decode) meet weights palettized with a LUT. kExact multiplies the
+// fp32 palette values (the reference, in either precision). kInt8 uses the int8 dot-product
+// kernels of kernels/lut_int8.h (int8 palettes, activations quantized per 128 columns, int32
+// sums, like llama.cpp's Q4_0 x Q8_0) for the weights this CPU has such a kernel for; the others,
+// and every product of more than one token (prefill), stay exact.
+enum class LutDot { kExact, kInt8 };
+
+const char* LutDotName(LutDot d);
+
 struct Options {
   Precision precision = Precision::kFp16;
+  LutDot lut_dot = LutDot::kExact;
   int threads = 1;            // threads for the big kernels (counting the caller)
   ThreadPool* pool = nullptr;  // share a pool instead (overrides `threads`); must outlive the Executable
 };

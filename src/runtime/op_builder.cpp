@@ -11,6 +11,7 @@ using mil::DType;
 OpBuilder::OpBuilder(PlanBuilder& pb, const mil::Operation& op, int step) : pb_(pb), op_(op), step_(step) {}
 
 Precision OpBuilder::precision() const { return pb_.precision(); }
+LutDot OpBuilder::lut_dot() const { return pb_.lut_dot(); }
 Plan& OpBuilder::plan() { return pb_.plan(); }
 ThreadPool* OpBuilder::pool() const { return pb_.pool(); }
 

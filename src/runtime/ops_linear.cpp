@@ -9,6 +9,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/lut_gemm.h"
+#include "kernels/lut_int8.h"
 #include "kernels/reduce.h"
 #include "runtime/ops_common.h"
 
@@ -24,6 +25,8 @@ struct WeightRef {
   kernels::LutMatrixRef lut;
   std::shared_ptr<std::vector<float>> palette;  // keeps lut.lut alive
   std::shared_ptr<const mil::Literal> indices;  // keeps lut.indices alive
+  // Set when single-token products use the int8 kernels (LutDot::kInt8 and a kernel for `lut`).
+  std::shared_ptr<const kernels::LutInt8Palette> int8;
   const Slot* slot = nullptr;                   // dense: data resolved at run time
 
   kernels::MatrixRef Dense() const {
@@ -34,21 +37,33 @@ struct WeightRef {
 };
 
 // Whether a packed LUT can feed the fused kernel; fills `w` if so.
-bool FusedLut(const LutSource& L, WeightRef* w) {
+bool FusedLut(const LutSource& L, LutDot lut_dot, WeightRef* w) {
   std::optional<PackedLutMatrix> m = AsPackedLutMatrix(L);
   if (!m) return false;
   w->is_lut = true;
   w->palette = std::move(m->palette);
   w->indices = std::move(m->indices);
   w->lut = m->ref;
+  if (lut_dot == LutDot::kInt8 && kernels::LutInt8Available(w->lut)) {
+    w->int8 = std::make_shared<const kernels::LutInt8Palette>(kernels::QuantizeLutPalette(w->lut));
+  }
   return true;
+}
+
+void RunLut(const float* x, int64_t n, int64_t x_stride, const WeightRef& w, const float* bias, float* y,
+            int64_t y_stride, ThreadPool* pool) {
+  if (n == 1 && w.int8) {
+    kernels::LutGemvInt8(x, w.lut, *w.int8, bias, y, pool);
+  } else {
+    kernels::LutGemmXWt(x, n, x_stride, w.lut, bias, y, y_stride, pool);
+  }
 }
 
 // The weight parameter as a [rows, cols] matrix where rows = shape[0], cols = prod(shape[1:]).
 Result<WeightRef> WeightInput(OpBuilder& b, const std::string& param, std::vector<int64_t>* shape) {
   WeightRef w;
   if (const LutSource* L = b.InputLut(param)) {
-    if (FusedLut(*L, &w)) {
+    if (FusedLut(*L, b.lut_dot(), &w)) {
       *shape = L->shape;
       return w;
     }
@@ -68,7 +83,7 @@ Result<WeightRef> WeightInput(OpBuilder& b, const std::string& param, std::vecto
 void RunXWt(const float* x, int64_t n, int64_t x_stride, const WeightRef& w, const float* bias, float* y,
             int64_t y_stride, ThreadPool* pool) {
   if (w.is_lut) {
-    kernels::LutGemmXWt(x, n, x_stride, w.lut, bias, y, y_stride, pool);
+    RunLut(x, n, x_stride, w, bias, y, y_stride, pool);
   } else {
     kernels::GemmXWt(x, n, x_stride, w.Dense(), bias, y, y_stride, pool);
   }
@@ -275,7 +290,7 @@ Status BuildMatmul(OpBuilder& b) {
   // A rank-2 y behind a LUT with transpose_y is a linear weight [N, K].
   WeightRef lut_w;
   const LutSource* L = b.InputLut("y");
-  const bool fused = L != nullptr && ty && L->shape.size() == 2 && FusedLut(*L, &lut_w);
+  const bool fused = L != nullptr && ty && L->shape.size() == 2 && FusedLut(*L, b.lut_dot(), &lut_w);
   Slot* y = nullptr;
   std::vector<int64_t> yshape;
   if (fused) {
@@ -325,7 +340,7 @@ Status BuildMatmul(OpBuilder& b) {
       }
       float* ob = out->f32() + static_cast<int64_t>(bi) * M * N;
       if (fused) {
-        kernels::LutGemmXWt(xb, M, K, lut_w.lut, nullptr, ob, N, pool);
+        RunLut(xb, M, K, lut_w, nullptr, ob, N, pool);
         return;
       }
       const uint8_t* yb = y->data + static_cast<size_t>(pairs[bi].second * K * N) * yelem;

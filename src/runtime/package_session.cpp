@@ -131,6 +131,7 @@ Result<Executable*> PackageModel::Compile(const fs::path& pkg, const std::string
   ANEMLL_ASSIGN_OR_RETURN(mil::Model * model, ReadModel(pkg));
   Options o;
   o.precision = options_.precision;
+  o.lut_dot = options_.lut_dot;
   o.pool = pool_.get();
   auto exe = Executable::Compile(*model, function, o);
   if (!exe.ok()) return exe.status().WithContext(StrCat(pkg.filename().string(), " function ", function));

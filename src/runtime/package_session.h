@@ -34,6 +34,7 @@ namespace anemll::runtime {
 
 struct PackageModelOptions {
   Precision precision = Precision::kFp16;
+  LutDot lut_dot = LutDot::kExact;
   int threads = 0;  // 0: all hardware threads
 };
 
@@ -54,6 +55,7 @@ class PackageModel {
   // 0 when the model has no rotate functions.
   int64_t rotate_window() const { return rotates_ ? window_ : 0; }
   Precision precision() const { return options_.precision; }
+  LutDot lut_dot() const { return options_.lut_dot; }
   int threads() const { return pool_->num_threads(); }
   // Bytes of weights one decode step reads: every constant of the chunks' `infer` functions and
   // the LM head, plus one embedding row.

@@ -102,6 +102,7 @@ struct AlignedFree {
 struct Plan {
   std::string function_name;
   Precision precision = Precision::kFp16;
+  LutDot lut_dot = LutDot::kExact;
   std::deque<Slot> slots;
   std::deque<mil::Operation> synthetic_ops;  // ops made by the state-access rewrite
   std::vector<Step> steps;
@@ -133,6 +134,7 @@ class OpBuilder {
   const mil::Operation& op() const { return op_; }
   Precision precision() const;
   bool fp16_mode() const { return precision() == Precision::kFp16; }
+  LutDot lut_dot() const;
 
   bool Has(const std::string& param) const;
   // The single binding of a parameter (an error if absent or variadic).
@@ -218,7 +220,8 @@ const std::map<std::string, OpBuildFn>& OpRegistry();
 
 class PlanBuilder {
  public:
-  PlanBuilder(const mil::Function& fn, const std::string& name, Precision precision, ThreadPool* pool);
+  PlanBuilder(const mil::Function& fn, const std::string& name, Precision precision, ThreadPool* pool,
+              LutDot lut_dot = LutDot::kExact);
   Result<std::unique_ptr<Plan>> Build(const std::vector<std::vector<int64_t>>& input_shapes);
 
   // Used by OpBuilder.
@@ -228,6 +231,7 @@ class PlanBuilder {
   Status Densify(Slot* slot);
   Slot* AllocateConst(Slot* slot);
   Precision precision() const { return plan_->precision; }
+  LutDot lut_dot() const { return plan_->lut_dot; }
   Plan& plan() { return *plan_; }
   const std::vector<const mil::Operation*>& ops() const { return ops_; }
   const std::vector<std::pair<int, std::string>>& UsesOf(const std::string& value) const;

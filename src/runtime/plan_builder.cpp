@@ -105,10 +105,12 @@ Status Plan::Execute(ThreadPool* pool) {
 
 // ---- PlanBuilder ----------------------------------------------------------------------------
 
-PlanBuilder::PlanBuilder(const mil::Function& fn, const std::string& name, Precision precision, ThreadPool* pool)
+PlanBuilder::PlanBuilder(const mil::Function& fn, const std::string& name, Precision precision, ThreadPool* pool,
+                         LutDot lut_dot)
     : fn_(fn), name_(name), pool_(pool), plan_(std::make_unique<Plan>()) {
   plan_->function_name = name;
   plan_->precision = precision;
+  plan_->lut_dot = lut_dot;
 }
 
 Slot* PlanBuilder::NewSlot() { return &plan_->slots.emplace_back(); }

@@ -14,6 +14,7 @@
 #include "convert/weights.h"
 #include "hf/checkpoint.h"
 #include "hf/safetensors.h"
+#include "kernels/lut_int8.h"
 #include "mil/coreml/package.h"
 #include "support/test_support.h"
 
@@ -22,6 +23,7 @@ namespace {
 
 using anemll::testing::ModelDir;
 using anemll::testing::TempDir;
+using runtime::LutDot;
 using runtime::Precision;
 using test_host::PackagePipeline;
 
@@ -32,6 +34,11 @@ constexpr double kClearMargin = 0.05;   // argmax must match where golden top1 -
 // many clear argmaxes flip (measured 51-72%). A broken table or index layout gives chance level
 // (~1/vocab = 0.1%); 30% is far above that and safely below the measured range.
 constexpr double kLut4MinTop1 = 0.3;
+// int8 dot products against the exact ones on the same package: max |logit difference| as a
+// fraction of the logit range at that position (measured 0.022-0.044 on the tiny models), and
+// the share of clear argmaxes that may flip (measured: none).
+constexpr double kInt8MaxLogitDiff = 0.1;
+constexpr double kInt8MaxFlips = 0.1;
 
 using test_golden::Golden;
 using test_golden::LoadGolden;
@@ -60,9 +67,10 @@ struct Agreement {
 };
 
 // Token-by-token logits at every position against the golden.
-Agreement RunGolden(const std::filesystem::path& out, const Golden& g, Precision precision) {
+Agreement RunGolden(const std::filesystem::path& out, const Golden& g, Precision precision,
+                    LutDot lut_dot = LutDot::kExact) {
   Agreement a;
-  auto pipe = PackagePipeline::Open(out, precision);
+  auto pipe = PackagePipeline::Open(out, precision, lut_dot);
   EXPECT_TRUE(pipe.ok()) << pipe.status().message();
   if (!pipe.ok()) return a;
   const int64_t T = std::min<int64_t>(static_cast<int64_t>(g.input_ids.size()), (*pipe)->context());
@@ -126,6 +134,51 @@ TEST_P(LutNumerics, Lut4FfnLut6HeadAgreesWithGolden) {
   }
 }
 
+TEST_P(LutNumerics, Int8DotTracksExactProducts) {
+  if (!kernels::CpuHasLutInt8Kernels()) GTEST_SKIP() << "no int8 LUT kernels on this CPU";
+  const Golden g = LoadGolden(GetParam());
+  TempDir tmp;
+  auto conv = ConvertLut(GetParam(), tmp / "out", LutSpec{}, Lut(4), Lut(6));
+  ASSERT_TRUE(conv.ok()) << conv.status().message();
+  auto exact = PackagePipeline::Open(tmp / "out", Precision::kFp16);
+  auto int8 = PackagePipeline::Open(tmp / "out", Precision::kFp16, LutDot::kInt8);
+  ASSERT_TRUE(exact.ok() && int8.ok());
+  const int64_t T = std::min<int64_t>(static_cast<int64_t>(g.input_ids.size()), (*exact)->context());
+  const std::vector<int32_t> ids(g.input_ids.begin(), g.input_ids.begin() + T);
+  auto a = (*exact)->Feed(ids, false);
+  auto b = (*int8)->Feed(ids, false);
+  ASSERT_TRUE(a.ok() && b.ok());
+  double worst = 0.0, worst_range = 0.0;
+  int clear = 0, agree = 0;
+  for (const auto& [t, la] : *a) {
+    const std::vector<float>& lb = b->at(t);
+    double lo = la[0], hi = la[0], diff = 0.0;
+    for (size_t i = 0; i < la.size(); ++i) {
+      lo = std::min<double>(lo, la[i]);
+      hi = std::max<double>(hi, la[i]);
+      diff = std::max(diff, std::fabs(static_cast<double>(la[i]) - lb[i]));
+    }
+    worst = std::max(worst, diff / (hi - lo));
+    worst_range = std::max(worst_range, hi - lo);
+    std::vector<float> sorted = la;
+    std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
+    if (sorted[0] - sorted[1] > kClearMargin) {
+      ++clear;
+      if (PackagePipeline::Argmax(lb) == PackagePipeline::Argmax(la)) ++agree;
+    }
+  }
+  std::printf("%s LUT4/6 int8 dot vs exact: max |logit diff| / logit range %.4f, clear argmax %d/%d\n",
+              GetParam().c_str(), worst, agree, clear);
+  EXPECT_GT(worst, 0.0) << "identical logits: the int8 kernels did not run";
+  EXPECT_LE(worst, kInt8MaxLogitDiff);
+  ASSERT_GT(clear, 0);
+  EXPECT_GE(agree, clear * (1.0 - kInt8MaxFlips));
+  // Against the golden it must stay as good as the exact products are required to be.
+  const Agreement golden = RunGolden(tmp / "out", g, Precision::kFp16, LutDot::kInt8);
+  ASSERT_GT(golden.clear, 0);
+  EXPECT_GE(static_cast<double>(golden.agree) / golden.clear, kLut4MinTop1);
+}
+
 INSTANTIATE_TEST_SUITE_P(TinyModels, LutNumerics,
                          ::testing::Values("tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-gemma3"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
@@ -156,6 +209,13 @@ TEST(LutNumericsStories, Lut6ReproducesTheStoryStart) {
   auto story = (*pipe)->Greedy(g.story_prompt, 16);
   ASSERT_TRUE(story.ok()) << story.status().message();
   EXPECT_EQ(*story, std::vector<int32_t>(g.story_ids.begin(), g.story_ids.begin() + 16));
+  if (kernels::CpuHasLutInt8Kernels()) {
+    auto int8 = PackagePipeline::Open(tmp / "out", Precision::kFp16, LutDot::kInt8);
+    ASSERT_TRUE(int8.ok()) << int8.status().message();
+    auto story8 = (*int8)->Greedy(g.story_prompt, 16);
+    ASSERT_TRUE(story8.ok()) << story8.status().message();
+    EXPECT_EQ(*story8, *story) << "int8 dot products";
+  }
 }
 
 // The constexpr_lut_to_dense inputs of a written package decode exactly to what quant produced,

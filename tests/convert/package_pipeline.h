@@ -15,9 +15,11 @@ namespace anemll::convert::test_host {
 
 class PackagePipeline {
  public:
-  static Result<std::unique_ptr<PackagePipeline>> Open(const std::filesystem::path& dir, runtime::Precision precision) {
+  static Result<std::unique_ptr<PackagePipeline>> Open(const std::filesystem::path& dir, runtime::Precision precision,
+                                                       runtime::LutDot lut_dot = runtime::LutDot::kExact) {
     runtime::PackageModelOptions o;
     o.precision = precision;
+    o.lut_dot = lut_dot;
     o.threads = 2;
     ANEMLL_ASSIGN_OR_RETURN(std::unique_ptr<runtime::PackageModel> model, runtime::PackageModel::Open(dir, o));
     auto p = std::unique_ptr<PackagePipeline>(new PackagePipeline());

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/lut_int8.h"
+
 #include "support/test_support.h"
 
 namespace anemll {
@@ -54,6 +56,21 @@ TEST(BenchCli, JsonLineOnConvertedAndReference) {
   EXPECT_NE(big.err.find("exceed the model's context of 64 tokens"), std::string::npos) << big.err;
 }
 
+TEST(BenchCli, Int8LutDotOnAPalettizedFolder) {
+  TempDir tmp;
+  auto conv = RunCli({"convert", "--model", ModelDir("tiny-qwen3").string(), "--output", (tmp / "out").string(),
+                      "--context", "32", "--batch", "4", "--lut2", "4", "--lut3", "6"});
+  ASSERT_EQ(conv.exit_code, 0) << conv.err;
+  for (const char* mode : {"exact", "int8"}) {
+    const nlohmann::json j = BenchJson({"bench", "--model", (tmp / "out").string(), "--prompt-tokens", "8",
+                                        "--gen-tokens", "8", "--repetitions", "1", "--threads", "2", "--lut-dot", mode,
+                                        "--json"});
+    const bool int8 = std::string(mode) == "int8" && kernels::CpuHasLutInt8Kernels();
+    EXPECT_EQ(j["lut_dot"], int8 ? "int8" : "exact") << j.dump();
+    EXPECT_GT(j["decode_tok_s"].get<double>(), 0);
+  }
+}
+
 TEST(BenchCli, BadFlags) {
   const std::string model = ModelDir("stories260K").string();
   const struct {
@@ -65,6 +82,7 @@ TEST(BenchCli, BadFlags) {
       {{"bench", "--model", model, "--repetitions", "0"}, "--repetitions: must be >= 1"},
       {{"bench", "--model", model, "--threads", "-1"}, "--threads: must be >= 0"},
       {{"bench", "--model", model, "--precision", "int8"}, "--precision: expected fp16 or fp32"},
+      {{"bench", "--model", model, "--lut-dot", "fast"}, "--lut-dot: expected exact or int8, got 'fast'"},
       {{"bench", "--model", "/nonexistent/model"}, "/nonexistent/model"},
   };
   for (const auto& c : cases) {

@@ -132,6 +132,8 @@ TEST_F(ConvertedStories, BadInputsFailWithOneLine) {
   } cases[] = {
       {{"run", "--model", out, "--prompt", "x", "--precision", "fp8"}, "--precision: expected fp16 or fp32, got 'fp8'"},
       {{"run", "--model", out, "--prompt", "x", "--threads", "-1"}, "--threads: must be >= 0"},
+      {{"run", "--model", out, "--prompt", "x", "--lut-dot", "int4"}, "--lut-dot: expected exact or int8, got 'int4'"},
+      {{"logits", "--model", out, "--ids", "1,2", "--out", file, "--lut-dot", "q8"}, "--lut-dot: expected exact or int8"},
       {{"logits", "--model", out, "--ids", "1,2", "--out", file, "--hidden"}, "--hidden needs a Hugging Face checkpoint"},
       {{"logits", "--model", out, "--ids", "1,600", "--out", file}, "token id 600 is outside the vocabulary"},
   };
