@@ -36,20 +36,20 @@ struct LutWeights {
   LutMatrixRef ref;
 };
 
-std::unique_ptr<LutWeights> MakeLut(int bits, uint32_t seed) {
+std::unique_ptr<LutWeights> MakeLut(int bits, uint32_t seed, int64_t rows = kOut, int64_t cols = kIn) {
   auto w = std::make_unique<LutWeights>();
   std::mt19937 rng(seed);
-  w->indices.resize(PackedIndexBytes(kOut * kIn, bits));
+  w->indices.resize(PackedIndexBytes(rows * cols, bits));
   for (auto& b : w->indices) b = static_cast<uint8_t>(rng());
-  w->lut.resize(static_cast<size_t>((kOut / kRowsPerGroup) << bits));
+  w->lut.resize(static_cast<size_t>((rows / kRowsPerGroup) << bits));
   std::normal_distribution<float> nd(0.0f, 0.05f);
   for (auto& v : w->lut) v = RoundToHalf(nd(rng));
-  w->ref = LutMatrixRef{w->indices.data(), w->indices.size(), bits, kOut, kIn, w->lut.data(), kRowsPerGroup};
+  w->ref = LutMatrixRef{w->indices.data(), w->indices.size(), bits, rows, cols, w->lut.data(), kRowsPerGroup};
   return w;
 }
 
-std::vector<float> MakeX() {
-  std::vector<float> x(kIn);
+std::vector<float> MakeX(int64_t cols = kIn) {
+  std::vector<float> x(static_cast<size_t>(cols));
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (auto& v : x) v = nd(rng);
@@ -97,6 +97,43 @@ void BM_LutGemv(benchmark::State& state, int bits, bool int8) {
     }
     benchmark::DoNotOptimize(y.data());
     next = next + 1 == ws.size() ? 0 : next + 1;
+  }
+  Report(state, bytes, Seconds(start));
+}
+
+// The seven LUT4 GEMVs of a Qwen3-0.6B decoder layer (q, k, v, o, gate, up, down), cycling through
+// 28 layers of weights (~100 MiB, so every call streams from DRAM) the way one decode step does.
+// Measures what the fixed costs per call (thread wake-up, activation preparation, ramp-up) leave
+// of the streaming rate at the model's real shapes. Argument: threads.
+void BM_LutDecodeLayers(benchmark::State& state, bool int8) {
+  const int threads = static_cast<int>(state.range(0));
+  constexpr int kLayers = 28;
+  const std::pair<int64_t, int64_t> shapes[] = {{2048, 1024}, {1024, 1024}, {1024, 1024}, {1024, 2048},
+                                                {3072, 1024}, {3072, 1024}, {1024, 3072}};
+  std::vector<std::unique_ptr<LutWeights>> ws;
+  std::vector<LutInt8Palette> palettes;
+  size_t bytes = 0;
+  for (int l = 0; l < kLayers; ++l) {
+    for (const auto& [rows, cols] : shapes) {
+      ws.push_back(MakeLut(4, static_cast<uint32_t>(ws.size() + 1), rows, cols));
+      bytes += ws.back()->indices.size() + ws.back()->lut.size() / 2 * sizeof(float);
+      if (int8) palettes.push_back(QuantizeLutPalette(ws.back()->ref));
+    }
+  }
+  ThreadPool pool(threads);
+  const std::vector<float> x = MakeX(3072);
+  std::vector<float> y(3072);
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      const LutMatrixRef& w = ws[i]->ref;
+      if (int8) {
+        LutGemvInt8(x.data(), w, palettes[i], nullptr, y.data(), &pool);
+      } else {
+        LutGemmXWt(x.data(), 1, w.cols, w, nullptr, y.data(), w.rows, &pool);
+      }
+    }
+    benchmark::DoNotOptimize(y.data());
   }
   Report(state, bytes, Seconds(start));
 }
@@ -176,6 +213,8 @@ BENCHMARK_CAPTURE(BM_LutGemv, lut4, 4, false)->Apply(Args);
 BENCHMARK_CAPTURE(BM_LutGemv, lut6, 6, false)->Apply(Args);
 BENCHMARK_CAPTURE(BM_LutGemv, lut4_int8, 4, true)->Apply(Args);
 BENCHMARK_CAPTURE(BM_LutGemv, lut6_int8, 6, true)->Apply(Args);
+BENCHMARK_CAPTURE(BM_LutDecodeLayers, lut4, false)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_LutDecodeLayers, lut4_int8, true)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_F16Gemv)->Apply(Args);
 BENCHMARK(BM_F16Gemm64)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_StreamRead)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();

@@ -7,6 +7,7 @@
 #define HWY_TARGET_INCLUDE "kernels/elementwise.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/contrib/math/math-inl.h"
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/hwy_helpers-inl.h"
 
@@ -160,6 +161,11 @@ void Binary(BinaryOp op, const float* a, size_t a_step, const float* b, size_t b
 }
 
 void Clip(const float* x, float lo, float hi, float* y, size_t n) { HWY_DYNAMIC_DISPATCH(ClipImpl)(x, lo, hi, y, n); }
+
+void PrefetchBytes(const void* p, size_t bytes) {
+  const char* c = static_cast<const char*>(p);
+  for (size_t off = 0; off < bytes; off += 64) hwy::Prefetch(c + off);
+}
 
 void Transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
   constexpr int64_t kTile = 16;  // 16 floats = one 64-byte line per tile row

@@ -49,6 +49,9 @@ void Clip(const float* x, float lo, float hi, float* y, size_t n);
 // element to a new line when the matrix is large).
 void Transpose(const float* src, int64_t rows, int64_t cols, float* dst);
 
+// Asks for `bytes` from `p` to be brought into the cache (a hint; no effect on results).
+void PrefetchBytes(const void* p, size_t bytes);
+
 namespace scalar {
 void Transpose(const float* src, int64_t rows, int64_t cols, float* dst);
 float Unary(UnaryOp op, float x, float param);

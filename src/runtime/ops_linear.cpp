@@ -362,8 +362,20 @@ Status BuildMatmul(OpBuilder& b) {
     // Attention runs one small product per head: threads take whole heads (one wake-up per op
     // instead of one per head). The transposed-x path shares one scratch, so it stays serial.
     ThreadPool* pool = ctx.pool;
+    // The used part of y (a KV cache in attention) was evicted by the weights streamed since the
+    // last token; requesting all of a thread's rows up front overlaps their misses.
+    auto prefetch_pairs = [&](size_t b0, size_t b1) {
+      if (fused || tx) return;
+      for (size_t bi = b0; bi < b1; ++bi) {
+        const uint8_t* yb = y->data + static_cast<size_t>(pairs[bi].second * K * N) * yelem;
+        // q·kᵀ reads the kept rows of y [N, K]; p·v the rows of y [K, N] that meet nonzero weights.
+        const int64_t rows = ty ? n_used : (trim_inner ? UsedInner(x->f32() + pairs[bi].first * M * K, M, K) : K);
+        kernels::PrefetchBytes(yb, static_cast<size_t>(rows * (ty ? K : N)) * yelem);
+      }
+    };
     if (pool != nullptr && pool->num_threads() > 1 && pairs.size() > 1 && !tx && !fused) {
       pool->ParallelFor(pairs.size(), [&](size_t b0, size_t b1) {
+        prefetch_pairs(b0, b1);
         for (size_t bi = b0; bi < b1; ++bi) run_pair(bi, nullptr);
       });
     } else {
