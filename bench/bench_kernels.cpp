@@ -162,6 +162,30 @@ void BM_F16Gemv(benchmark::State& state) {
   Report(state, bytes, Seconds(start));
 }
 
+// Prefill-shaped LUT4 GEMM: 64 activation rows against [kOut, kIn]; counter GFLOP/s.
+void BM_LutGemm64(benchmark::State& state, bool int8) {
+  const int threads = static_cast<int>(state.range(0));
+  constexpr int64_t kRows = 64;
+  auto w = MakeLut(4, 9);
+  const LutInt8Palette palette = QuantizeLutPalette(w->ref);
+  std::vector<float> x(static_cast<size_t>(kRows * kIn));
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (auto& v : x) v = nd(rng);
+  std::vector<float> y(static_cast<size_t>(kRows * kOut));
+  ThreadPool pool(threads);
+  for (auto _ : state) {
+    if (int8) {
+      LutGemmInt8(x.data(), kRows, kIn, w->ref, palette, nullptr, y.data(), kOut, &pool);
+    } else {
+      LutGemmXWt(x.data(), kRows, kIn, w->ref, nullptr, y.data(), kOut, &pool);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * kRows * kOut * kIn * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
 // Prefill-shaped fp16 GEMM: 64 activation rows against [kOut, kIn]; counter GFLOP/s.
 void BM_F16Gemm64(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
@@ -216,6 +240,8 @@ BENCHMARK_CAPTURE(BM_LutGemv, lut6_int8, 6, true)->Apply(Args);
 BENCHMARK_CAPTURE(BM_LutDecodeLayers, lut4, false)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_LutDecodeLayers, lut4_int8, true)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_F16Gemv)->Apply(Args);
+BENCHMARK_CAPTURE(BM_LutGemm64, lut4, false)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_LutGemm64, lut4_int8, true)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_F16Gemm64)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_StreamRead)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 

@@ -45,7 +45,7 @@ Result<runtime::Precision> ParsePrecision(const std::string& text);
 Result<runtime::LutDot> ParseLutDot(const std::string& text);
 // Help text of --lut-dot.
 inline constexpr const char* kLutDotHelp =
-    "Converted folders: exact (default) or int8 (decode products of 4/6-bit LUT weights with int8 dot products, "
+    "Converted folders: exact (default) or int8 (products of 4/6-bit LUT weights as int8 dot products, "
     "like llama.cpp's Q4_0; needs AVX-512 VNNI+VBMI, else exact)";
 
 // Parses "1,2,3" into ints; names the flag in the error.

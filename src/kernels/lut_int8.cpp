@@ -163,12 +163,12 @@ ANEMLL_INT8_TARGET inline void LoadLut6(const uint8_t* p, int64_t bytes, __m512i
   *w2 = _mm512_permutexvar_epi8(_mm512_multishift_epi64_epi8(fields, hi), table);
 }
 
-template <int kBits>
-ANEMLL_INT8_TARGET void GemvRowsInt8(const ActivationBlock* xb, const float* xs, const LutMatrixRef& w,
-                                     const LutInt8Palette& pal, const float* bias, float* y, int64_t r0, int64_t r1) {
-  const int64_t blocks = (w.cols + kInt8BlockCols - 1) / kInt8BlockCols;
-  const int64_t block_bytes = kInt8BlockCols * kBits / 8;
-  const int64_t row_bytes = w.cols * kBits / 8;
+// The 6-bit unpacking's byte routes and bit fields (see LoadLut6).
+struct Lut6Controls {
+  __m512i route_lo, route_hi, fields;
+};
+
+ANEMLL_INT8_TARGET Lut6Controls MakeLut6Controls() {
   alignas(64) uint8_t route_bytes[2][64];
   alignas(64) uint8_t field_bytes[64];
   for (int q = 0; q < 8; ++q) {
@@ -178,9 +178,28 @@ ANEMLL_INT8_TARGET void GemvRowsInt8(const ActivationBlock* xb, const float* xs,
       field_bytes[8 * q + j] = static_cast<uint8_t>(6 * j);
     }
   }
-  const __m512i route_lo = _mm512_load_si512(route_bytes[0]);
-  const __m512i route_hi = _mm512_load_si512(route_bytes[1]);
-  const __m512i fields = _mm512_load_si512(field_bytes);
+  return {_mm512_load_si512(route_bytes[0]), _mm512_load_si512(route_bytes[1]), _mm512_load_si512(field_bytes)};
+}
+
+// Weight vectors of block b of a row of row_bytes bytes.
+template <int kBits>
+ANEMLL_INT8_TARGET inline void LoadBlock(const uint8_t* row, int64_t b, int64_t row_bytes, __m512i table,
+                                         const Lut6Controls& c, __m512i* w1, __m512i* w2) {
+  constexpr int64_t kBlockBytes = kInt8BlockCols * kBits / 8;
+  const int64_t bytes = std::min(kBlockBytes, row_bytes - b * kBlockBytes);
+  if constexpr (kBits == 4) {
+    LoadLut4(row + b * kBlockBytes, bytes, table, w1, w2);
+  } else {
+    LoadLut6(row + b * kBlockBytes, bytes, table, c.route_lo, c.route_hi, c.fields, w1, w2);
+  }
+}
+
+template <int kBits>
+ANEMLL_INT8_TARGET void GemvRowsInt8(const ActivationBlock* xb, const float* xs, const LutMatrixRef& w,
+                                     const LutInt8Palette& pal, const float* bias, float* y, int64_t r0, int64_t r1) {
+  const int64_t blocks = (w.cols + kInt8BlockCols - 1) / kInt8BlockCols;
+  const int64_t row_bytes = w.cols * kBits / 8;
+  const Lut6Controls controls = MakeLut6Controls();
   const int64_t range_end = r1 * row_bytes;
   for (int64_t q = r0 * row_bytes; q < std::min(range_end, r0 * row_bytes + kPrefetchBytes); q += 64) {
     _mm_prefetch(reinterpret_cast<const char*>(w.indices + q), _MM_HINT_T1);
@@ -196,12 +215,7 @@ ANEMLL_INT8_TARGET void GemvRowsInt8(const ActivationBlock* xb, const float* xs,
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b) {
       __m512i w1, w2;
-      const int64_t bytes = std::min(block_bytes, row_bytes - b * block_bytes);
-      if constexpr (kBits == 4) {
-        LoadLut4(row + b * block_bytes, bytes, table, &w1, &w2);
-      } else {
-        LoadLut6(row + b * block_bytes, bytes, table, route_lo, route_hi, fields, &w1, &w2);
-      }
+      LoadBlock<kBits>(row, b, row_bytes, table, controls, &w1, &w2);
       const ActivationBlock& xa = xb[b];
       __m512i s = _mm512_load_si512(xa.start);
       s = _mm512_dpbusd_epi32(s, w1, _mm512_load_si512(xa.x1));
@@ -211,6 +225,109 @@ ANEMLL_INT8_TARGET void GemvRowsInt8(const ActivationBlock* xb, const float* xs,
     float v = _mm512_reduce_add_ps(acc) * pal.scale[static_cast<size_t>(g)];
     if (bias != nullptr) v += bias[r];
     y[r] = v;
+  }
+}
+
+constexpr int kMaxTileTokens = 8;
+constexpr int64_t kTileTokens = 8;
+
+#define ANEMLL_SUM_LANES16_ATTR ANEMLL_INT8_TARGET inline
+#include "kernels/sum_lanes16-inl.h"
+#undef ANEMLL_SUM_LANES16_ATTR
+
+// y[t][r] (before the palette scale) for kR rows x kT tokens: each weight block is unpacked once
+// for the kT tokens, and each activation block is loaded once for the kR rows.
+template <int kBits, int kR, int kT>
+ANEMLL_INT8_TARGET inline void TileInt8(const uint8_t* const* rows, const __m512i* tables, const ActivationBlock* xb,
+                                        const float* xs, int64_t blocks, int64_t row_bytes, const Lut6Controls& c,
+                                        float out[2][kMaxTileTokens]) {
+  __m512 f[kR][kT];
+  for (int r = 0; r < kR; ++r) {
+    for (int t = 0; t < kT; ++t) f[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < blocks; ++b) {
+    __m512i w[kR][2];
+    for (int r = 0; r < kR; ++r) LoadBlock<kBits>(rows[r], b, row_bytes, tables[r], c, &w[r][0], &w[r][1]);
+    for (int t = 0; t < kT; ++t) {
+      const ActivationBlock& a = xb[t * blocks + b];
+      const __m512i x1 = _mm512_load_si512(a.x1), x2 = _mm512_load_si512(a.x2);
+      const __m512i start = _mm512_load_si512(a.start);
+      const __m512 scale = _mm512_set1_ps(xs[t * blocks + b]);
+      for (int r = 0; r < kR; ++r) {
+        const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(start, w[r][0], x1), w[r][1], x2);
+        f[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, f[r][t]);
+      }
+    }
+  }
+  if constexpr (kR == 2 && kT == 8) {
+    alignas(64) float sums[16];
+    _mm512_store_ps(sums, SumLanes16(&f[0][0]));
+    for (int r = 0; r < kR; ++r) {
+      for (int t = 0; t < kT; ++t) out[r][t] = sums[r * kT + t];
+    }
+  } else {
+    for (int r = 0; r < kR; ++r) {
+      for (int t = 0; t < kT; ++t) out[r][t] = _mm512_reduce_add_ps(f[r][t]);
+    }
+  }
+}
+
+template <int kBits, int kR>
+ANEMLL_INT8_TARGET inline void TileInt8Tokens(int kt, const uint8_t* const* rows, const __m512i* tables,
+                                              const ActivationBlock* xb, const float* xs, int64_t blocks,
+                                              int64_t row_bytes, const Lut6Controls& c, float out[2][kMaxTileTokens]) {
+  switch (kt) {
+    case 8: TileInt8<kBits, kR, 8>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
+    case 7: TileInt8<kBits, kR, 7>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
+    case 6: TileInt8<kBits, kR, 6>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
+    case 5: TileInt8<kBits, kR, 5>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
+    case 4: TileInt8<kBits, kR, 4>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
+    case 3: TileInt8<kBits, kR, 3>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
+    case 2: TileInt8<kBits, kR, 2>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
+    default: TileInt8<kBits, kR, 1>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
+  }
+}
+
+// Rows [r0, r1) of y [n, y_stride] for n tokens whose activations are xb [n][blocks], xs [n][blocks].
+// Rows go in chunks small enough that their weights stay in L1/L2 while every token tile passes.
+template <int kBits>
+ANEMLL_INT8_TARGET void GemmRowsInt8(const ActivationBlock* xb, const float* xs, int64_t n, const LutMatrixRef& w,
+                                     const LutInt8Palette& pal, const float* bias, float* y, int64_t y_stride,
+                                     int64_t r0, int64_t r1) {
+  constexpr int64_t kChunkRows = 32;
+  const int64_t blocks = (w.cols + kInt8BlockCols - 1) / kInt8BlockCols;
+  const int64_t row_bytes = w.cols * kBits / 8;
+  const Lut6Controls controls = MakeLut6Controls();
+  for (int64_t c0 = r0; c0 < r1; c0 += kChunkRows) {
+    const int64_t c1 = std::min(r1, c0 + kChunkRows);
+    for (int64_t t0 = 0; t0 < n; t0 += kTileTokens) {
+      const int kt = static_cast<int>(std::min<int64_t>(kTileTokens, n - t0));
+      for (int64_t r = c0; r < c1; r += 2) {
+        const int kr = static_cast<int>(std::min<int64_t>(2, c1 - r));
+        const uint8_t* rows[2];
+        __m512i tables[2];
+        for (int i = 0; i < kr; ++i) {
+          rows[i] = w.indices + (r + i) * row_bytes;
+          tables[i] = _mm512_loadu_si512(pal.table.data() + ((r + i) / w.rows_per_group) * 64);
+        }
+        float out[2][kMaxTileTokens];
+        const ActivationBlock* xt = xb + t0 * blocks;
+        const float* st = xs + t0 * blocks;
+        if (kr == 2) {
+          TileInt8Tokens<kBits, 2>(kt, rows, tables, xt, st, blocks, row_bytes, controls, out);
+        } else {
+          TileInt8Tokens<kBits, 1>(kt, rows, tables, xt, st, blocks, row_bytes, controls, out);
+        }
+        for (int i = 0; i < kr; ++i) {
+          const float scale = pal.scale[static_cast<size_t>((r + i) / w.rows_per_group)];
+          for (int t = 0; t < kt; ++t) {
+            float v = out[i][t] * scale;
+            if (bias != nullptr) v += bias[r + i];
+            y[(t0 + t) * y_stride + r + i] = v;
+          }
+        }
+      }
+    }
   }
 }
 
@@ -270,34 +387,42 @@ void QuantizeActivations(const float* x, int64_t cols, QuantizedActivations* out
   }
 }
 
-void LutGemvInt8(const float* x, const LutMatrixRef& w, const LutInt8Palette& palette, const float* bias, float* y,
-                 ThreadPool* pool) {
+void LutGemmInt8(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef& w, const LutInt8Palette& palette,
+                 const float* bias, float* y, int64_t y_stride, ThreadPool* pool) {
 #if ANEMLL_INT8_AVX512
   if (!LutInt8Available(w)) {
-    scalar::LutGemvInt8(x, w, palette, bias, y);
+    scalar::LutGemmInt8(x, n, x_stride, w, palette, bias, y, y_stride);
     return;
   }
-  if (w.rows <= 0) return;
+  if (w.rows <= 0 || n <= 0) return;
   Scratch& s = ThreadScratch();
   const int64_t blocks = (w.cols + kInt8BlockCols - 1) / kInt8BlockCols;
-  if (s.blocks.size() < static_cast<size_t>(blocks)) {
-    s.blocks.resize(static_cast<size_t>(blocks));
-    s.scales.resize(static_cast<size_t>(blocks));
+  if (s.blocks.size() < static_cast<size_t>(n * blocks)) {
+    s.blocks.resize(static_cast<size_t>(n * blocks));
+    s.scales.resize(static_cast<size_t>(n * blocks));
   }
-  PrepareActivations(x, w.cols, w.bits, s.blocks.data(), s.scales.data());
+  for (int64_t t = 0; t < n; ++t) {
+    PrepareActivations(x + t * x_stride, w.cols, w.bits, s.blocks.data() + t * blocks, s.scales.data() + t * blocks);
+  }
   const ActivationBlock* xb = s.blocks.data();
   const float* xs = s.scales.data();
-  // 16 rows per work item; at least ~64K weights per task so small layers stay on one thread.
+  // 16 rows per work item; at least ~64K products per task so small layers stay on one thread.
   constexpr int64_t kRowBlock = 16;
   const int64_t items = (w.rows + kRowBlock - 1) / kRowBlock;
-  const size_t min_items = static_cast<size_t>(std::max<int64_t>(1, (int64_t{1} << 16) / (kRowBlock * w.cols)));
+  const size_t min_items = static_cast<size_t>(std::max<int64_t>(1, (int64_t{1} << 16) / (kRowBlock * w.cols * n)));
   auto run = [&](size_t i0, size_t i1) {
     const int64_t r0 = static_cast<int64_t>(i0) * kRowBlock;
     const int64_t r1 = std::min(w.rows, static_cast<int64_t>(i1) * kRowBlock);
-    if (w.bits == 4) {
-      GemvRowsInt8<4>(xb, xs, w, palette, bias, y, r0, r1);
+    if (n == 1) {
+      if (w.bits == 4) {
+        GemvRowsInt8<4>(xb, xs, w, palette, bias, y, r0, r1);
+      } else {
+        GemvRowsInt8<6>(xb, xs, w, palette, bias, y, r0, r1);
+      }
+    } else if (w.bits == 4) {
+      GemmRowsInt8<4>(xb, xs, n, w, palette, bias, y, y_stride, r0, r1);
     } else {
-      GemvRowsInt8<6>(xb, xs, w, palette, bias, y, r0, r1);
+      GemmRowsInt8<6>(xb, xs, n, w, palette, bias, y, y_stride, r0, r1);
     }
   };
   if (pool == nullptr || pool->num_threads() == 1) {
@@ -307,8 +432,13 @@ void LutGemvInt8(const float* x, const LutMatrixRef& w, const LutInt8Palette& pa
   pool->ParallelFor(static_cast<size_t>(items), run, min_items);
 #else
   (void)pool;
-  scalar::LutGemvInt8(x, w, palette, bias, y);
+  scalar::LutGemmInt8(x, n, x_stride, w, palette, bias, y, y_stride);
 #endif
+}
+
+void LutGemvInt8(const float* x, const LutMatrixRef& w, const LutInt8Palette& palette, const float* bias, float* y,
+                 ThreadPool* pool) {
+  LutGemmInt8(x, 1, w.cols, w, palette, bias, y, w.rows, pool);
 }
 
 namespace scalar {
@@ -331,6 +461,15 @@ void LutGemvInt8(const float* x, const LutMatrixRef& w, const LutInt8Palette& pa
     float v = acc * palette.scale[static_cast<size_t>(g)];
     if (bias != nullptr) v += bias[r];
     y[r] = v;
+  }
+}
+
+void LutGemmInt8(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef& w, const LutInt8Palette& palette,
+                 const float* bias, float* y, int64_t y_stride) {
+  std::vector<float> row(static_cast<size_t>(w.rows));
+  for (int64_t t = 0; t < n; ++t) {
+    LutGemvInt8(x + t * x_stride, w, palette, bias, row.data());
+    std::copy(row.begin(), row.end(), y + t * y_stride);
   }
 }
 }  // namespace scalar

@@ -32,11 +32,11 @@ enum class Precision { kFp16, kFp32 };
 
 const char* PrecisionName(Precision p);
 
-// How single-token products (decode) meet weights palettized with a LUT. kExact multiplies the
-// fp32 palette values (the reference, in either precision). kInt8 uses the int8 dot-product
-// kernels of kernels/lut_int8.h (int8 palettes, activations quantized per 128 columns, int32
-// sums, like llama.cpp's Q4_0 x Q8_0) for the weights this CPU has such a kernel for; the others,
-// and every product of more than one token (prefill), stay exact.
+// How activations meet weights palettized with a LUT. kExact multiplies the fp32 palette values
+// (the reference, in either precision). kInt8 uses the int8 dot-product kernels of
+// kernels/lut_int8.h (int8 palettes, activations quantized per 128 columns, int32 sums, like
+// llama.cpp's Q4_0 x Q8_0) in decode and prefill, for the weights this CPU has such a kernel for;
+// the others stay exact.
 enum class LutDot { kExact, kInt8 };
 
 const char* LutDotName(LutDot d);

@@ -25,7 +25,7 @@ struct WeightRef {
   kernels::LutMatrixRef lut;
   std::shared_ptr<std::vector<float>> palette;  // keeps lut.lut alive
   std::shared_ptr<const mil::Literal> indices;  // keeps lut.indices alive
-  // Set when single-token products use the int8 kernels (LutDot::kInt8 and a kernel for `lut`).
+  // Set when products use the int8 kernels (LutDot::kInt8 and a kernel for `lut`).
   std::shared_ptr<const kernels::LutInt8Palette> int8;
   const Slot* slot = nullptr;                   // dense: data resolved at run time
 
@@ -52,8 +52,8 @@ bool FusedLut(const LutSource& L, LutDot lut_dot, WeightRef* w) {
 
 void RunLut(const float* x, int64_t n, int64_t x_stride, const WeightRef& w, const float* bias, float* y,
             int64_t y_stride, ThreadPool* pool) {
-  if (n == 1 && w.int8) {
-    kernels::LutGemvInt8(x, w.lut, *w.int8, bias, y, pool);
+  if (w.int8) {
+    kernels::LutGemmInt8(x, n, x_stride, w.lut, *w.int8, bias, y, y_stride, pool);
   } else {
     kernels::LutGemmXWt(x, n, x_stride, w.lut, bias, y, y_stride, pool);
   }

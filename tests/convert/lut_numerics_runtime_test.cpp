@@ -140,39 +140,42 @@ TEST_P(LutNumerics, Int8DotTracksExactProducts) {
   TempDir tmp;
   auto conv = ConvertLut(GetParam(), tmp / "out", LutSpec{}, Lut(4), Lut(6));
   ASSERT_TRUE(conv.ok()) << conv.status().message();
-  auto exact = PackagePipeline::Open(tmp / "out", Precision::kFp16);
-  auto int8 = PackagePipeline::Open(tmp / "out", Precision::kFp16, LutDot::kInt8);
-  ASSERT_TRUE(exact.ok() && int8.ok());
-  const int64_t T = std::min<int64_t>(static_cast<int64_t>(g.input_ids.size()), (*exact)->context());
-  const std::vector<int32_t> ids(g.input_ids.begin(), g.input_ids.begin() + T);
-  auto a = (*exact)->Feed(ids, false);
-  auto b = (*int8)->Feed(ids, false);
-  ASSERT_TRUE(a.ok() && b.ok());
-  double worst = 0.0, worst_range = 0.0;
-  int clear = 0, agree = 0;
-  for (const auto& [t, la] : *a) {
-    const std::vector<float>& lb = b->at(t);
-    double lo = la[0], hi = la[0], diff = 0.0;
-    for (size_t i = 0; i < la.size(); ++i) {
-      lo = std::min<double>(lo, la[i]);
-      hi = std::max<double>(hi, la[i]);
-      diff = std::max(diff, std::fabs(static_cast<double>(la[i]) - lb[i]));
+  // Token by token (decode products) and in batches (prefill products).
+  for (bool batch : {false, true}) {
+    auto exact = PackagePipeline::Open(tmp / "out", Precision::kFp16);
+    auto int8 = PackagePipeline::Open(tmp / "out", Precision::kFp16, LutDot::kInt8);
+    ASSERT_TRUE(exact.ok() && int8.ok());
+    const int64_t T = std::min<int64_t>(static_cast<int64_t>(g.input_ids.size()), (*exact)->context());
+    const std::vector<int32_t> ids(g.input_ids.begin(), g.input_ids.begin() + T);
+    auto a = (*exact)->Feed(ids, batch);
+    auto b = (*int8)->Feed(ids, batch);
+    ASSERT_TRUE(a.ok() && b.ok());
+    double worst = 0.0;
+    int clear = 0, agree = 0;
+    for (const auto& [t, la] : *a) {
+      const std::vector<float>& lb = b->at(t);
+      double lo = la[0], hi = la[0], diff = 0.0;
+      for (size_t i = 0; i < la.size(); ++i) {
+        lo = std::min<double>(lo, la[i]);
+        hi = std::max<double>(hi, la[i]);
+        diff = std::max(diff, std::fabs(static_cast<double>(la[i]) - lb[i]));
+      }
+      worst = std::max(worst, diff / (hi - lo));
+      std::vector<float> sorted = la;
+      std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
+      if (sorted[0] - sorted[1] > kClearMargin) {
+        ++clear;
+        if (PackagePipeline::Argmax(lb) == PackagePipeline::Argmax(la)) ++agree;
+      }
     }
-    worst = std::max(worst, diff / (hi - lo));
-    worst_range = std::max(worst_range, hi - lo);
-    std::vector<float> sorted = la;
-    std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
-    if (sorted[0] - sorted[1] > kClearMargin) {
-      ++clear;
-      if (PackagePipeline::Argmax(lb) == PackagePipeline::Argmax(la)) ++agree;
-    }
+    const char* mode = batch ? "batches" : "tokens";
+    std::printf("%s LUT4/6 int8 dot vs exact (%s): max |logit diff| / logit range %.4f, clear argmax %d/%d\n",
+                GetParam().c_str(), mode, worst, agree, clear);
+    EXPECT_GT(worst, 0.0) << mode << ": identical logits, the int8 kernels did not run";
+    EXPECT_LE(worst, kInt8MaxLogitDiff) << mode;
+    ASSERT_GT(clear, 0) << mode;
+    EXPECT_GE(agree, clear * (1.0 - kInt8MaxFlips)) << mode;
   }
-  std::printf("%s LUT4/6 int8 dot vs exact: max |logit diff| / logit range %.4f, clear argmax %d/%d\n",
-              GetParam().c_str(), worst, agree, clear);
-  EXPECT_GT(worst, 0.0) << "identical logits: the int8 kernels did not run";
-  EXPECT_LE(worst, kInt8MaxLogitDiff);
-  ASSERT_GT(clear, 0);
-  EXPECT_GE(agree, clear * (1.0 - kInt8MaxFlips));
   // Against the golden it must stay as good as the exact products are required to be.
   const Agreement golden = RunGolden(tmp / "out", g, Precision::kFp16, LutDot::kInt8);
   ASSERT_GT(golden.clear, 0);

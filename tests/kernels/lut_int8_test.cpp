@@ -142,6 +142,64 @@ TEST_P(LutInt8Test, ErrorAgainstExactProductIsBoundedByTheQuantizationSteps) {
   EXPECT_LT(worst_ratio, 0.05);
 }
 
+TEST_P(LutInt8Test, GemmOneHotTokensReadExactlyTheIndexedEntries) {
+  // Three tokens, one-hot at different columns: every output is one palette entry, bit for bit.
+  const LutCase c = GetParam();
+  LutData d = MakeLut(c, 14);
+  LutInt8Palette p = QuantizeLutPalette(d.ref);
+  constexpr int64_t kTokens = 3;
+  std::vector<float> x(kTokens * c.cols), y(kTokens * c.rows);
+  const int64_t step = std::max<int64_t>(1, c.cols / 13);
+  for (int64_t k = 0; k < c.cols; k += step) {
+    std::fill(x.begin(), x.end(), 0.0f);
+    int64_t cols[kTokens];
+    for (int64_t t = 0; t < kTokens; ++t) {
+      cols[t] = (k + t * 7) % c.cols;
+      x[t * c.cols + cols[t]] = 0.75f;
+    }
+    LutGemmInt8(x.data(), kTokens, c.cols, d.ref, p, nullptr, y.data(), c.rows, nullptr);
+    for (int64_t t = 0; t < kTokens; ++t) {
+      for (int64_t r = 0; r < c.rows; ++r) {
+        const int64_t g = r / c.rows_per_group;
+        const float qw = p.q[g * (1 << c.bits) + d.indices[r * c.cols + cols[t]]];
+        ASSERT_EQ(y[t * c.rows + r], (0.75f / 127.0f) * (127.0f * qw) * p.scale[g])
+            << "token " << t << " row " << r << " col " << cols[t];
+      }
+    }
+  }
+}
+
+TEST_P(LutInt8Test, GemmMatchesScalarTwinAndTheGemvPerToken) {
+  const LutCase c = GetParam();
+  LutData d = MakeLut(c, 11);
+  LutInt8Palette p = QuantizeLutPalette(d.ref);
+  ThreadPool pool(2);
+  for (int64_t n : {2, 3, 5, 17}) {
+    const int64_t x_stride = c.cols + 3, y_stride = c.rows + 1;
+    std::vector<float> x = RandomVector(n * x_stride, 12 + static_cast<uint32_t>(n)), bias = RandomVector(c.rows, 13);
+    std::vector<float> got(n * y_stride, -1.0f), got_mt(n * y_stride, -1.0f), want(n * y_stride, -1.0f);
+    LutGemmInt8(x.data(), n, x_stride, d.ref, p, bias.data(), got.data(), y_stride, nullptr);
+    LutGemmInt8(x.data(), n, x_stride, d.ref, p, bias.data(), got_mt.data(), y_stride, &pool);
+    scalar::LutGemmInt8(x.data(), n, x_stride, d.ref, p, bias.data(), want.data(), y_stride);
+    std::vector<float> gemv(c.rows);
+    for (int64_t t = 0; t < n; ++t) {
+      LutGemvInt8(x.data() + t * x_stride, d.ref, p, bias.data(), gemv.data(), nullptr);
+      for (int64_t r = 0; r < c.rows; ++r) {
+        double mag = std::fabs(bias[r]);
+        for (int64_t k = 0; k < c.cols; ++k) {
+          mag += std::fabs(d.lut[(r / c.rows_per_group) * (1 << c.bits) + d.indices[r * c.cols + k]] *
+                           x[t * x_stride + k]);
+        }
+        const size_t i = static_cast<size_t>(t * y_stride + r);
+        ASSERT_NEAR(got[i], want[i], kRelTol * mag) << "n=" << n << " token " << t << " row " << r;
+        ASSERT_EQ(got_mt[i], got[i]) << "threads change the result, n=" << n << " token " << t << " row " << r;
+        ASSERT_NEAR(got[i], gemv[r], kRelTol * mag) << "GEMM and GEMV differ, n=" << n << " token " << t << " row " << r;
+      }
+      ASSERT_EQ(got[static_cast<size_t>(t * y_stride + c.rows)], -1.0f) << "wrote past the row, token " << t;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Widths, LutInt8Test,
                          ::testing::Values(LutCase{4, 16, 128, 8}, LutCase{4, 40, 1024, 8}, LutCase{4, 17, 384, 17},
                                            LutCase{4, 130, 3072, 2}, LutCase{6, 16, 128, 8}, LutCase{6, 40, 1024, 8},
