@@ -114,7 +114,7 @@ Status Bench(const BenchOptions& opt) {
   const double gb_s = tg.mean * static_cast<double>(bytes) / 1e9;
   const int threads = opt.threads > 0 ? opt.threads : ThreadPool::HardwareThreads();
   std::string engine = "reference fp32";
-  // The LUT products decode actually uses: int8 only where this CPU has the kernels.
+  // The LUT products actually used: int8 only where this CPU has the kernels.
   const bool int8 = model->is_converted() && mo.lut_dot == runtime::LutDot::kInt8 && kernels::CpuHasLutInt8Kernels();
   if (model->is_converted()) {
     engine = StrCat("runtime ", runtime::PrecisionName(model->package_model()->precision()),
@@ -134,7 +134,7 @@ Status Bench(const BenchOptions& opt) {
     j["gen_tokens"] = opt.gen_tokens;
     j["repetitions"] = opt.repetitions;
     j["engine"] = engine;
-    j["lut_dot"] = int8 ? "int8" : "exact";
+    j["lut_dot"] = runtime::LutDotName(int8 ? runtime::LutDot::kInt8 : runtime::LutDot::kExact);
     std::printf("%s\n", j.dump().c_str());
     return Status::Ok();
   }

@@ -23,7 +23,7 @@ struct TextModelOptions {
   int num_threads = 0;         // decoder threads; 0: all hardware threads
   // Converted folders: fp16 behaves like the ANE; fp32 checks the graphs themselves.
   runtime::Precision precision = runtime::Precision::kFp16;
-  // Converted folders: exact LUT products, or int8 dot products for decode (see runtime::LutDot).
+  // Converted folders: exact LUT products, or int8 dot products (see runtime::LutDot).
   runtime::LutDot lut_dot = runtime::LutDot::kExact;
 };
 
