@@ -61,9 +61,27 @@ float MinImpl(const float* x, size_t n) {
   return m;
 }
 
-void SoftmaxImpl(const float* x, float* y, size_t n) {
+// Columns up to the last one that is not -inf, rounded up to whole vectors (at least one).
+// Attention rows end in long runs of masked (-inf) columns; their exp is exactly 0, and padding to
+// whole vectors keeps every lane's partial sum what the full row gives, so the result is the same
+// bit for bit.
+size_t LiveColumns(const float* x, size_t n) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
+  if (n % N != 0 || n <= N) return n;
+  const auto neg_inf = hn::Set(d, -std::numeric_limits<float>::infinity());
+  size_t end = n;
+  while (end > N && hn::AllTrue(d, hn::Eq(hn::LoadU(d, x + end - N), neg_inf))) end -= N;
+  // A row of nothing but -inf keeps its full width (every entry becomes NaN, as without trimming).
+  if (end == N && hn::AllTrue(d, hn::Eq(hn::LoadU(d, x), neg_inf))) return n;
+  return end;
+}
+
+void SoftmaxImpl(const float* x, float* y, size_t full) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const size_t n = LiveColumns(x, full);
+  for (size_t i = n; i < full; ++i) y[i] = 0.0f;
   const float m = MaxImpl(x, n);
   const auto mv = hn::Set(d, m);
   auto acc = hn::Zero(d);

@@ -128,6 +128,31 @@ TEST(RowKernels, SoftmaxNormsAndReductionsMatchScalar) {
   });
 }
 
+TEST(RowKernels, SoftmaxOfRowsEndingInMaskedColumns) {
+  // Attention rows: live scores, then -inf up to the context length. The kernel skips whole masked
+  // vectors at the end; the masked columns must still come out exactly 0, the rest as the twin's.
+  testing::ForEachSimdTarget([&] {
+    for (size_t n : {64, 96, 512}) {
+      for (size_t live : {size_t{1}, size_t{5}, size_t{16}, size_t{17}, size_t{33}, n}) {
+        std::vector<float> x = Inputs(n, 3.0f, static_cast<uint32_t>(n + live));
+        std::fill(x.begin() + static_cast<std::ptrdiff_t>(live), x.end(), -INFINITY);
+        std::vector<float> got(n, -1.0f), want(n), in_place = x;
+        SoftmaxRow(x.data(), got.data(), n);
+        scalar::SoftmaxRow(x.data(), want.data(), n);
+        SoftmaxRow(in_place.data(), in_place.data(), n);
+        for (size_t i = 0; i < n; ++i) {
+          ExpectClose(got[i], want[i], "softmax", i);
+          ASSERT_EQ(in_place[i], got[i]) << "in place, column " << i;
+          if (i >= live) ASSERT_EQ(got[i], 0.0f) << "masked column " << i << " of " << live << " live";
+        }
+      }
+      std::vector<float> masked(n, -INFINITY), got(n);
+      SoftmaxRow(masked.data(), got.data(), n);
+      for (size_t i = 0; i < n; ++i) ASSERT_TRUE(std::isnan(got[i])) << "all-masked row, column " << i;
+    }
+  });
+}
+
 TEST(RowKernels, ArgMaxTakesFirstOfTies) {
   const std::vector<float> x = {1.0f, 3.0f, 2.0f, 3.0f};
   EXPECT_EQ(ArgMaxRow(x.data(), x.size()), 1u);
