@@ -77,6 +77,20 @@ size_t LiveColumns(const float* x, size_t n) {
   return end;
 }
 
+size_t TrimTrailingImpl(const float* x, size_t n, float value) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto v = hn::Set(d, value);
+  size_t end = n;
+  while (end % N != 0) {
+    if (!(x[end - 1] == value)) return end;
+    --end;
+  }
+  while (end >= N && hn::AllTrue(d, hn::Eq(hn::LoadU(d, x + end - N), v))) end -= N;
+  while (end > 0 && x[end - 1] == value) --end;
+  return end;
+}
+
 void SoftmaxImpl(const float* x, float* y, size_t full) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
@@ -152,11 +166,15 @@ HWY_EXPORT(SumImpl);
 HWY_EXPORT(MaxImpl);
 HWY_EXPORT(MinImpl);
 HWY_EXPORT(SoftmaxImpl);
+HWY_EXPORT(TrimTrailingImpl);
 HWY_EXPORT(NormalizeImpl);
 HWY_EXPORT(SumSquaredDevImpl);
 
 float SumRow(const float* x, size_t n) { return HWY_DYNAMIC_DISPATCH(SumImpl)(x, n); }
 float MaxRow(const float* x, size_t n) { return HWY_DYNAMIC_DISPATCH(MaxImpl)(x, n); }
+size_t TrimTrailing(const float* x, size_t n, float value) {
+  return HWY_DYNAMIC_DISPATCH(TrimTrailingImpl)(x, n, value);
+}
 float MinRow(const float* x, size_t n) { return HWY_DYNAMIC_DISPATCH(MinImpl)(x, n); }
 void SoftmaxRow(const float* x, float* y, size_t n) {
   if (n > 0) HWY_DYNAMIC_DISPATCH(SoftmaxImpl)(x, y, n);
@@ -255,6 +273,11 @@ float MaxRow(const float* x, size_t n) {
   float m = -std::numeric_limits<float>::infinity();
   for (size_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
   return m;
+}
+
+size_t TrimTrailing(const float* x, size_t n, float value) {
+  while (n > 0 && x[n - 1] == value) --n;
+  return n;
 }
 
 size_t ArgMaxRow(const float* x, size_t n) {

@@ -23,6 +23,9 @@ float MinRow(const float* x, size_t n);  // +inf for n == 0
 // Index of the largest value (the first one on ties; NaN never wins). 0 for n == 0.
 size_t ArgMaxRow(const float* x, size_t n);
 
+// 1 + the index of the last element that is not == value (0 when all are); -0 == 0, NaN counts.
+size_t TrimTrailing(const float* x, size_t n, float value);
+
 // The k largest (or smallest) values in order, ties broken by the lower index.
 void TopKRow(const float* x, size_t n, size_t k, bool ascending, float* values, int32_t* indices);
 
@@ -33,6 +36,7 @@ void RmsNormRow(const float* x, size_t n, const float* gamma, float eps, float* 
 float SumRow(const float* x, size_t n);
 float MaxRow(const float* x, size_t n);
 size_t ArgMaxRow(const float* x, size_t n);
+size_t TrimTrailing(const float* x, size_t n, float value);
 }  // namespace scalar
 
 }  // namespace anemll::kernels

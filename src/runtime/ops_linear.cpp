@@ -248,38 +248,23 @@ Slot* FindColumnMask(OpBuilder& b, int64_t columns) {
   return nullptr;
 }
 
+// 1 + the last column of x [rows, columns] that is not `value` in some row.
+int64_t LastColumnNotEqual(const float* x, int64_t rows, int64_t columns, float value) {
+  int64_t last = 0;
+  for (int64_t r = 0; r < rows && last < columns; ++r) {
+    const float* row = x + r * columns + last;
+    last += static_cast<int64_t>(kernels::TrimTrailing(row, static_cast<size_t>(columns - last), value));
+  }
+  return last;
+}
+
 // 1 + the last column any row of the mask keeps (mask > -inf).
 int64_t KeptColumns(const Slot* mask, int64_t columns) {
-  const int64_t rows = mask->count / columns;
-  int64_t keep = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = mask->f32() + r * columns;
-    for (int64_t j = columns - 1; j >= keep; --j) {
-      if (row[j] != -INFINITY) {
-        keep = j + 1;
-        break;
-      }
-    }
-    if (keep == columns) break;
-  }
-  return keep;
+  return LastColumnNotEqual(mask->f32(), mask->count / columns, columns, -INFINITY);
 }
 
 // 1 + the last column of x [rows, k] holding a nonzero value in any row.
-int64_t UsedInner(const float* x, int64_t rows, int64_t k) {
-  int64_t used = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = x + r * k;
-    for (int64_t j = k - 1; j >= used; --j) {
-      if (row[j] != 0.0f) {
-        used = j + 1;
-        break;
-      }
-    }
-    if (used == k) break;
-  }
-  return used;
-}
+int64_t UsedInner(const float* x, int64_t rows, int64_t k) { return LastColumnNotEqual(x, rows, k, 0.0f); }
 
 Status BuildMatmul(OpBuilder& b) {
   ANEMLL_ASSIGN_OR_RETURN(bool tx, b.ConstBool("transpose_x", false));

@@ -153,6 +153,29 @@ TEST(RowKernels, SoftmaxOfRowsEndingInMaskedColumns) {
   });
 }
 
+TEST(RowKernels, TrimTrailingFindsTheLastDifferentValue) {
+  testing::ForEachSimdTarget([&] {
+    for (size_t n : {0, 1, 7, 16, 33, 512}) {
+      for (size_t live : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, n}) {
+        if (live > n) continue;
+        for (float value : {0.0f, -INFINITY}) {
+          std::vector<float> x = Inputs(n, 3.0f, static_cast<uint32_t>(n + live));
+          std::fill(x.begin() + static_cast<std::ptrdiff_t>(live), x.end(), value);
+          if (live > 0) x[live - 1] = 1.5f;  // the last different value
+          ASSERT_EQ(TrimTrailing(x.data(), n, value), live) << "n=" << n << " live=" << live;
+          ASSERT_EQ(scalar::TrimTrailing(x.data(), n, value), live) << "n=" << n << " live=" << live;
+          if (live < n && value == 0.0f) {
+            x[n - 1] = -0.0f;  // equal to 0
+            ASSERT_EQ(TrimTrailing(x.data(), n, value), live);
+            x[n - 1] = NAN;  // never equal
+            ASSERT_EQ(TrimTrailing(x.data(), n, value), n);
+          }
+        }
+      }
+    }
+  });
+}
+
 TEST(RowKernels, ArgMaxTakesFirstOfTies) {
   const std::vector<float> x = {1.0f, 3.0f, 2.0f, 3.0f};
   EXPECT_EQ(ArgMaxRow(x.data(), x.size()), 1u);
