@@ -116,7 +116,7 @@ void BM_LutDecodeLayers(benchmark::State& state, bool int8) {
   for (int l = 0; l < kLayers; ++l) {
     for (const auto& [rows, cols] : shapes) {
       ws.push_back(MakeLut(4, static_cast<uint32_t>(ws.size() + 1), rows, cols));
-      bytes += ws.back()->indices.size() + ws.back()->lut.size() / 2 * sizeof(float);
+      bytes += ws.back()->indices.size() + ws.back()->lut.size() * 2;  // indices + fp16 palettes
       if (int8) palettes.push_back(QuantizeLutPalette(ws.back()->ref));
     }
   }

@@ -228,8 +228,8 @@ ANEMLL_INT8_TARGET void GemvRowsInt8(const ActivationBlock* xb, const float* xs,
   }
 }
 
-constexpr int kMaxTileTokens = 8;
-constexpr int64_t kTileTokens = 8;
+// Tokens per GEMM tile (2 rows x 8 tokens: 16 accumulators, summed by one SumLanes16).
+constexpr int kTileTokens = 8;
 
 #define ANEMLL_SUM_LANES16_ATTR ANEMLL_INT8_TARGET inline
 #include "kernels/sum_lanes16-inl.h"
@@ -240,7 +240,7 @@ constexpr int64_t kTileTokens = 8;
 template <int kBits, int kR, int kT>
 ANEMLL_INT8_TARGET inline void TileInt8(const uint8_t* const* rows, const __m512i* tables, const ActivationBlock* xb,
                                         const float* xs, int64_t blocks, int64_t row_bytes, const Lut6Controls& c,
-                                        float out[2][kMaxTileTokens]) {
+                                        float out[2][kTileTokens]) {
   __m512 f[kR][kT];
   for (int r = 0; r < kR; ++r) {
     for (int t = 0; t < kT; ++t) f[r][t] = _mm512_setzero_ps();
@@ -275,7 +275,7 @@ ANEMLL_INT8_TARGET inline void TileInt8(const uint8_t* const* rows, const __m512
 template <int kBits, int kR>
 ANEMLL_INT8_TARGET inline void TileInt8Tokens(int kt, const uint8_t* const* rows, const __m512i* tables,
                                               const ActivationBlock* xb, const float* xs, int64_t blocks,
-                                              int64_t row_bytes, const Lut6Controls& c, float out[2][kMaxTileTokens]) {
+                                              int64_t row_bytes, const Lut6Controls& c, float out[2][kTileTokens]) {
   switch (kt) {
     case 8: TileInt8<kBits, kR, 8>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
     case 7: TileInt8<kBits, kR, 7>(rows, tables, xb, xs, blocks, row_bytes, c, out); break;
@@ -310,7 +310,7 @@ ANEMLL_INT8_TARGET void GemmRowsInt8(const ActivationBlock* xb, const float* xs,
           rows[i] = w.indices + (r + i) * row_bytes;
           tables[i] = _mm512_loadu_si512(pal.table.data() + ((r + i) / w.rows_per_group) * 64);
         }
-        float out[2][kMaxTileTokens];
+        float out[2][kTileTokens];
         const ActivationBlock* xt = xb + t0 * blocks;
         const float* st = xs + t0 * blocks;
         if (kr == 2) {
@@ -360,7 +360,6 @@ bool LutInt8Available(const LutMatrixRef& w) {
 
 LutInt8Palette QuantizeLutPalette(const LutMatrixRef& w) {
   LutInt8Palette p;
-  p.bits = w.bits;
   const int64_t entries = int64_t{1} << w.bits;
   p.groups = w.rows_per_group > 0 ? w.rows / w.rows_per_group : 0;
   p.q.resize(static_cast<size_t>(p.groups * entries));

@@ -30,7 +30,6 @@ constexpr int64_t kInt8BlockCols = 128;
 
 // A weight's palettes quantized to int8.
 struct LutInt8Palette {
-  int bits = 0;
   int64_t groups = 0;
   std::vector<int8_t> q;      // [groups][1 << bits] quantized entries
   std::vector<float> scale;   // [groups] entry = q * scale (approximately)
@@ -61,7 +60,7 @@ void QuantizeActivations(const float* x, int64_t cols, QuantizedActivations* out
 void LutGemvInt8(const float* x, const LutMatrixRef& w, const LutInt8Palette& palette, const float* bias, float* y,
                  ThreadPool* pool);
 // The same for n tokens: x rows x_stride apart, y rows [w.rows] y_stride apart. Tiles of 2 rows x
-// 4 tokens unpack each weight block once per 4 tokens.
+// 8 tokens unpack each weight block once per 8 tokens.
 void LutGemmInt8(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef& w, const LutInt8Palette& palette,
                  const float* bias, float* y, int64_t y_stride, ThreadPool* pool);
 

@@ -61,22 +61,6 @@ float MinImpl(const float* x, size_t n) {
   return m;
 }
 
-// Columns up to the last one that is not -inf, rounded up to whole vectors (at least one).
-// Attention rows end in long runs of masked (-inf) columns; their exp is exactly 0, and padding to
-// whole vectors keeps every lane's partial sum what the full row gives, so the result is the same
-// bit for bit.
-size_t LiveColumns(const float* x, size_t n) {
-  const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  if (n % N != 0 || n <= N) return n;
-  const auto neg_inf = hn::Set(d, -std::numeric_limits<float>::infinity());
-  size_t end = n;
-  while (end > N && hn::AllTrue(d, hn::Eq(hn::LoadU(d, x + end - N), neg_inf))) end -= N;
-  // A row of nothing but -inf keeps its full width (every entry becomes NaN, as without trimming).
-  if (end == N && hn::AllTrue(d, hn::Eq(hn::LoadU(d, x), neg_inf))) return n;
-  return end;
-}
-
 size_t TrimTrailingImpl(const float* x, size_t n, float value) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
@@ -89,6 +73,18 @@ size_t TrimTrailingImpl(const float* x, size_t n, float value) {
   while (end >= N && hn::AllTrue(d, hn::Eq(hn::LoadU(d, x + end - N), v))) end -= N;
   while (end > 0 && x[end - 1] == value) --end;
   return end;
+}
+
+// Columns up to the last one that is not -inf, rounded up to whole vectors. Attention rows end in
+// long runs of masked (-inf) columns; their exp is exactly 0, and padding to whole vectors keeps
+// every lane's partial sum what the full row gives, so the result is the same bit for bit.
+size_t LiveColumns(const float* x, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  if (n % N != 0) return n;
+  const size_t live = TrimTrailingImpl(x, n, -std::numeric_limits<float>::infinity());
+  if (live == 0) return n;  // all -inf: every entry becomes NaN, as without trimming
+  return (live + N - 1) / N * N;
 }
 
 void SoftmaxImpl(const float* x, float* y, size_t full) {

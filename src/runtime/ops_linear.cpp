@@ -312,10 +312,17 @@ Status BuildMatmul(OpBuilder& b) {
   // Attention: q·kᵀ computes only the columns the mask keeps; p·v skips trailing zero weights.
   Slot* col_mask = ty && !fused && !y1 ? FindColumnMask(b, N) : nullptr;
   const bool trim_inner = !ty && !fused && !tx && N >= 8;
-  b.SetRun([x, y, out, xt, pairs, M, N, K, tx, ty, fused, lut_w, yt, yelem, col_mask,
-            trim_inner](const RunContext& ctx) {
+  // p·v: each pair's used inner length, found once for the prefetch and the product.
+  Slot* inner_used = trim_inner ? b.Scratch(Storage::kI32, static_cast<int64_t>(pairs.size())) : nullptr;
+  b.SetRun([x, y, out, xt, pairs, M, N, K, tx, ty, fused, lut_w, yt, yelem, col_mask, trim_inner,
+            inner_used](const RunContext& ctx) {
     const int64_t n_used = col_mask ? KeptColumns(col_mask, N) : N;
-    auto run_pair = [&](size_t bi, ThreadPool* pool) {
+    // Zero weights beyond the last used column of x add exactly 0.
+    auto inner = [&](size_t bi) {
+      return trim_inner ? UsedInner(x->f32() + pairs[bi].first * M * K, M, K) : K;
+    };
+    // k_used: rows of y [K, N] a p·v-style product reads (ignored for q·kᵀ and fused weights).
+    auto run_pair = [&](size_t bi, ThreadPool* pool, int64_t k_used) {
       const float* xb = x->f32() + pairs[bi].first * M * K;
       if (tx) {  // [K, M] -> [M, K]
         for (int64_t k = 0; k < K; ++k) {
@@ -335,8 +342,6 @@ Status BuildMatmul(OpBuilder& b) {
           for (int64_t m = 0; m < M; ++m) std::fill(ob + m * N + n_used, ob + (m + 1) * N, 0.0f);
         }
       } else {
-        // Zero weights beyond the last used column of x add exactly 0.
-        const int64_t k_used = trim_inner ? UsedInner(xb, M, K) : K;
         if (k_used == 0) {
           std::fill(ob, ob + M * N, 0.0f);
         } else {
@@ -349,22 +354,19 @@ Status BuildMatmul(OpBuilder& b) {
     ThreadPool* pool = ctx.pool;
     // The used part of y (a KV cache in attention) was evicted by the weights streamed since the
     // last token; requesting all of a thread's rows up front overlaps their misses.
-    auto prefetch_pairs = [&](size_t b0, size_t b1) {
-      if (fused || tx) return;
-      for (size_t bi = b0; bi < b1; ++bi) {
-        const uint8_t* yb = y->data + static_cast<size_t>(pairs[bi].second * K * N) * yelem;
-        // q·kᵀ reads the kept rows of y [N, K]; p·v the rows of y [K, N] that meet nonzero weights.
-        const int64_t rows = ty ? n_used : (trim_inner ? UsedInner(x->f32() + pairs[bi].first * M * K, M, K) : K);
-        kernels::PrefetchBytes(yb, static_cast<size_t>(rows * (ty ? K : N)) * yelem);
-      }
-    };
     if (pool != nullptr && pool->num_threads() > 1 && pairs.size() > 1 && !tx && !fused) {
       pool->ParallelFor(pairs.size(), [&](size_t b0, size_t b1) {
-        prefetch_pairs(b0, b1);
-        for (size_t bi = b0; bi < b1; ++bi) run_pair(bi, nullptr);
+        for (size_t bi = b0; bi < b1; ++bi) {
+          // q·kᵀ reads the kept rows of y [N, K]; p·v the rows of y [K, N] that meet nonzero weights.
+          const int64_t rows = ty ? n_used : inner(bi);
+          if (inner_used != nullptr) inner_used->i32()[bi] = static_cast<int32_t>(rows);
+          const uint8_t* yb = y->data + static_cast<size_t>(pairs[bi].second * K * N) * yelem;
+          kernels::PrefetchBytes(yb, static_cast<size_t>(rows * (ty ? K : N)) * yelem);
+        }
+        for (size_t bi = b0; bi < b1; ++bi) run_pair(bi, nullptr, inner_used ? inner_used->i32()[bi] : K);
       });
     } else {
-      for (size_t bi = 0; bi < pairs.size(); ++bi) run_pair(bi, pool);
+      for (size_t bi = 0; bi < pairs.size(); ++bi) run_pair(bi, pool, inner(bi));
     }
     return Status::Ok();
   });
