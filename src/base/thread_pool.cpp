@@ -38,6 +38,7 @@ ThreadPool::ThreadPool(int num_threads) {
 }
 
 ThreadPool::~ThreadPool() {
+  CancelBackground();
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -75,25 +76,56 @@ void ThreadPool::WorkerLoop(int index) {
   }
 }
 
-void ThreadPool::RunOnAll(const std::function<void(int)>& fn) {
-  if (workers_.empty()) {
-    fn(0);
-    return;
-  }
+void ThreadPool::Publish(const std::function<void(int)>* job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
+    job_ = job;
     pending_ = static_cast<int>(workers_.size());
     remaining_.store(pending_, std::memory_order_relaxed);
     ++generation_;
     published_.store(generation_, std::memory_order_release);
   }
   wake_.notify_all();
-  fn(0);
+}
+
+void ThreadPool::WaitForWorkers() {
   SpinUntil([&] { return remaining_.load(std::memory_order_acquire) == 0; });
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return pending_ == 0; });
   job_ = nullptr;
+}
+
+bool ThreadPool::StartBackground(std::function<void(const std::atomic<bool>& cancelled)> fn) {
+  if (workers_.empty()) return false;
+  CancelBackground();
+  background_fn_ = std::move(fn);
+  if (!background_job_) {
+    background_job_ = [this](int index) {
+      if (index == 1) background_fn_(background_cancel_);
+    };
+  }
+  Publish(&background_job_);
+  background_started_ = true;
+  return true;
+}
+
+void ThreadPool::CancelBackground() {
+  if (!background_started_) return;
+  background_cancel_.store(true, std::memory_order_relaxed);
+  WaitForWorkers();
+  background_started_ = false;
+  background_cancel_.store(false, std::memory_order_relaxed);
+}
+
+void ThreadPool::RunOnAll(const std::function<void(int)>& fn) {
+  if (workers_.empty()) {
+    fn(0);
+    return;
+  }
+  CancelBackground();
+  Publish(&fn);
+  fn(0);
+  WaitForWorkers();
 }
 
 void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_per_task) {
@@ -104,12 +136,17 @@ void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t, size_t)>
     fn(0, n);
     return;
   }
-  RunOnAll([&](int t) {
+  // One captured pointer fits std::function's inline storage: no heap allocation per loop.
+  const struct {
+    size_t n, tasks;
+    const std::function<void(size_t, size_t)>* fn;
+  } loop{n, tasks, &fn};
+  RunOnAll([&loop](int t) {
     const size_t ti = static_cast<size_t>(t);
-    if (ti >= tasks) return;
-    const size_t begin = n * ti / tasks;
-    const size_t end = n * (ti + 1) / tasks;
-    if (begin < end) fn(begin, end);
+    if (ti >= loop.tasks) return;
+    const size_t begin = loop.n * ti / loop.tasks;
+    const size_t end = loop.n * (ti + 1) / loop.tasks;
+    if (begin < end) (*loop.fn)(begin, end);
   });
 }
 

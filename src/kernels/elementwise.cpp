@@ -167,6 +167,14 @@ void PrefetchBytes(const void* p, size_t bytes) {
   for (size_t off = 0; off < bytes; off += 64) hwy::Prefetch(c + off);
 }
 
+void ReadBytes(const void* p, size_t bytes) {
+  const unsigned char* c = static_cast<const unsigned char*>(p);
+  unsigned sum = 0;
+  for (size_t off = 0; off < bytes; off += 64) sum += c[off];
+  // Keeps the loads: the compiler may not drop a value that leaves through an asm operand.
+  asm volatile("" : : "r"(sum));
+}
+
 void Transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
   constexpr int64_t kTile = 16;  // 16 floats = one 64-byte line per tile row
   for (int64_t r0 = 0; r0 < rows; r0 += kTile) {

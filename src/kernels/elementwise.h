@@ -51,6 +51,9 @@ void Transpose(const float* src, int64_t rows, int64_t cols, float* dst);
 
 // Asks for `bytes` from `p` to be brought into the cache (a hint; no effect on results).
 void PrefetchBytes(const void* p, size_t bytes);
+// Loads one word of every 64-byte line of [p, p + bytes), which brings the lines into this
+// core's caches (and so the shared cache) and, unlike a prefetch hint, always completes.
+void ReadBytes(const void* p, size_t bytes);
 
 namespace scalar {
 void Transpose(const float* src, int64_t rows, int64_t cols, float* dst);

@@ -428,7 +428,8 @@ void LutGemmInt8(const float* x, int64_t n, int64_t x_stride, const LutMatrixRef
     run(0, static_cast<size_t>(items));
     return;
   }
-  pool->ParallelFor(static_cast<size_t>(items), run, min_items);
+  // Passed through one reference, which fits std::function's inline storage (no allocation).
+  pool->ParallelFor(static_cast<size_t>(items), [&run](size_t i0, size_t i1) { run(i0, i1); }, min_items);
 #else
   (void)pool;
   scalar::LutGemmInt8(x, n, x_stride, w, palette, bias, y, y_stride);

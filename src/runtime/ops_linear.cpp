@@ -59,12 +59,24 @@ void RunLut(const float* x, int64_t n, int64_t x_stride, const WeightRef& w, con
   }
 }
 
+// Constant weights at least this big are streamed from memory by their product: the plan warms
+// them ahead of it (Plan::Execute). Smaller ones stay in cache between tokens anyway.
+constexpr size_t kStreamedWeightBytes = size_t{64} << 10;
+
+// Records a fused LUT weight's bytes as streamed by this op.
+void StreamsLut(OpBuilder& b, const WeightRef& w) {
+  const size_t bytes = kernels::PackedIndexBytes(w.lut.rows * w.lut.cols, w.lut.bits);
+  if (bytes < kStreamedWeightBytes) return;
+  b.StreamsWeight(w.lut.indices, bytes);
+}
+
 // The weight parameter as a [rows, cols] matrix where rows = shape[0], cols = prod(shape[1:]).
 Result<WeightRef> WeightInput(OpBuilder& b, const std::string& param, std::vector<int64_t>* shape) {
   WeightRef w;
   if (const LutSource* L = b.InputLut(param)) {
     if (FusedLut(*L, b.lut_dot(), &w)) {
       *shape = L->shape;
+      StreamsLut(b, w);
       return w;
     }
   }
@@ -77,6 +89,7 @@ Result<WeightRef> WeightInput(OpBuilder& b, const std::string& param, std::vecto
   w.dense = kernels::MatrixRef{nullptr, s->storage == Storage::kF16 ? kernels::ElemType::kF16 : kernels::ElemType::kF32,
                                s->shape[0], cols, cols};
   w.slot = s;
+  if (s->is_const && s->data != nullptr && s->bytes() >= kStreamedWeightBytes) b.StreamsWeight(s->data, s->bytes());
   return w;
 }
 
@@ -276,6 +289,7 @@ Status BuildMatmul(OpBuilder& b) {
   WeightRef lut_w;
   const LutSource* L = b.InputLut("y");
   const bool fused = L != nullptr && ty && L->shape.size() == 2 && FusedLut(*L, b.lut_dot(), &lut_w);
+  if (fused) StreamsLut(b, lut_w);
   Slot* y = nullptr;
   std::vector<int64_t> yshape;
   if (fused) {
@@ -355,7 +369,7 @@ Status BuildMatmul(OpBuilder& b) {
     // The used part of y (a KV cache in attention) was evicted by the weights streamed since the
     // last token; requesting all of a thread's rows up front overlaps their misses.
     if (pool != nullptr && pool->num_threads() > 1 && pairs.size() > 1 && !tx && !fused) {
-      pool->ParallelFor(pairs.size(), [&](size_t b0, size_t b1) {
+      auto heads = [&](size_t b0, size_t b1) {
         for (size_t bi = b0; bi < b1; ++bi) {
           // q·kᵀ reads the kept rows of y [N, K]; p·v the rows of y [K, N] that meet nonzero weights.
           const int64_t rows = ty ? n_used : inner(bi);
@@ -364,7 +378,9 @@ Status BuildMatmul(OpBuilder& b) {
           kernels::PrefetchBytes(yb, static_cast<size_t>(rows * (ty ? K : N)) * yelem);
         }
         for (size_t bi = b0; bi < b1; ++bi) run_pair(bi, nullptr, inner_used ? inner_used->i32()[bi] : K);
-      });
+      };
+      // Passed through one reference, which fits std::function's inline storage (no allocation).
+      pool->ParallelFor(pairs.size(), [&heads](size_t b0, size_t b1) { heads(b0, b1); });
     } else {
       for (size_t bi = 0; bi < pairs.size(); ++bi) run_pair(bi, pool, inner(bi));
     }

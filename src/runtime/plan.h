@@ -2,6 +2,7 @@
 // which each op kind infers its output shapes, binds its inputs and creates its run function.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -87,12 +88,19 @@ struct RunContext {
 
 using RunFn = std::function<Status(const RunContext&)>;
 
+// A run of constant bytes a step reads, such as a weight's packed indices.
+struct ByteSpan {
+  const uint8_t* data = nullptr;
+  size_t bytes = 0;
+};
+
 struct Step {
   const mil::Operation* op = nullptr;
   RunFn run;
   std::vector<Slot*> round;  // fp32-stored fp16 values rounded after `run` (fp16 precision)
   std::vector<Slot*> inputs;
   std::vector<Slot*> outputs;
+  std::vector<ByteSpan> weights;  // weight bytes streamed from memory (warmed ahead, see Execute)
 };
 
 struct AlignedFree {
@@ -114,11 +122,37 @@ struct Plan {
   uint64_t bound_store = 0;  // StateStore::id() the states are bound to (0 = none)
   std::vector<Slot*> state_views;  // slots whose data points into a bound state
 
+  // For each step, the next step after it that streams weights (-1: none).
+  std::vector<int> next_weight_step;
+  // Weight warming: while the caller runs the serial steps between two weight-streaming products,
+  // an idle worker reads the next product's weights into the shared cache (see Execute).
+  int warm_step = -1;                // the product being warmed
+  std::atomic<size_t> warm_done{0};  // piece slots of its warm order already read
+
   // Binds every state to `store` (creating missing ones) and points the state views at them.
   Status BindStates(StateStore& store);
 
   Status Execute(ThreadPool* pool);
+
+ private:
+  void WarmAfter(size_t step, ThreadPool* pool);
 };
+
+// Weight warming (Plan::Execute): how far ahead the worker reads, the next products' weights up to
+// this many bytes. Gaps between products are tens of microseconds, so this is rarely reached; it
+// bounds the cache the warmed bytes can take from the product running before them.
+constexpr size_t kWarmAheadBytes = size_t{4} << 20;
+// Bytes per warmed piece (the cancel flag is checked between pieces).
+constexpr size_t kWarmPiece = 4096;
+
+// Visits the weight bytes warmed ahead of step `first`, in the order the product's threads read
+// them: each span is cut into `threads` equal shares (as ParallelFor splits rows) and the shares
+// are interleaved kWarmPiece bytes at a time, so every thread finds the start of its share warm.
+// The products after `first` follow until kWarmAheadBytes have been started. The order is a list
+// of piece slots (a slot can be short or empty at a share's end); visiting starts at slot `skip`
+// and stops when visit(data, bytes) returns false.
+void ForEachWarmPiece(const Plan& plan, int first, size_t threads, size_t skip,
+                      const std::function<bool(const uint8_t*, size_t)>& visit);
 
 // Allocates 64-byte aligned zeroed memory.
 std::unique_ptr<uint8_t, AlignedFree> AllocateAligned(size_t bytes);
@@ -183,6 +217,10 @@ class OpBuilder {
   Slot* Peek(const std::string& value) const;
   // Records that this op's run reads `slot` (for values found with Peek).
   void AddInput(Slot* slot) { inputs_.push_back(slot); }
+  // Records constant weight bytes the run streams from memory (products with large weights).
+  void StreamsWeight(const void* data, size_t bytes) {
+    weights_.push_back(ByteSpan{static_cast<const uint8_t*>(data), bytes});
+  }
   // Position of this op in the op list, and the op at a position (nullptr if out of range).
   int position() const;
   const mil::Operation* OpAt(int pos) const;
@@ -208,6 +246,7 @@ class OpBuilder {
   std::vector<Slot*> inputs_;
   std::vector<Slot*> outputs_;
   std::vector<Slot*> scratch_;
+  std::vector<ByteSpan> weights_;
   bool no_rounding_ = false;
   bool allow_string_ = false;
   bool side_effects_ = false;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/half.h"
+#include "kernels/elementwise.h"
 #include "kernels/half_convert.h"
 #include "kernels/lut_gemm.h"
 #include "runtime/plan.h"
@@ -93,13 +94,73 @@ int64_t SlotInt(const Slot& s, int64_t i) {
   }
 }
 
+void ForEachWarmPiece(const Plan& plan, int first, size_t threads, size_t skip,
+                      const std::function<bool(const uint8_t*, size_t)>& visit) {
+  threads = std::max<size_t>(1, threads);
+  size_t total = 0;
+  for (int step = first; step >= 0; step = plan.next_weight_step[static_cast<size_t>(step)]) {
+    for (const ByteSpan& span : plan.steps[static_cast<size_t>(step)].weights) {
+      if (total >= kWarmAheadBytes) return;
+      total += span.bytes;
+      const size_t share = (span.bytes + threads - 1) / threads;
+      const size_t slots = (share + kWarmPiece - 1) / kWarmPiece * threads;
+      if (skip >= slots) {
+        skip -= slots;
+        continue;
+      }
+      for (size_t k = skip; k < slots; ++k) {
+        const size_t thread = k % threads;
+        const size_t begin = thread * share + (k / threads) * kWarmPiece;
+        const size_t end = std::min({begin + kWarmPiece, (thread + 1) * share, span.bytes});
+        if (!visit(span.data + std::min(begin, end), end > begin ? end - begin : 0)) return;
+      }
+      skip = 0;
+    }
+  }
+}
+
+// After step i: if the next weight-streaming product is not step i+1, warm its weights on the
+// idle worker while the caller runs the steps in between. The product's own parallel loop
+// cancels the warming (ThreadPool::RunOnAll); a small op's parallel loop in between pauses it,
+// and it resumes after that op where it stopped.
+void Plan::WarmAfter(size_t i, ThreadPool* pool) {
+  const int next = next_weight_step[i];
+  if (next < 0 || next == static_cast<int>(i) + 1) return;
+  if (next != warm_step) {
+    pool->CancelBackground();
+    warm_step = next;
+    warm_done.store(0, std::memory_order_relaxed);
+  } else if (pool->background_started()) {
+    return;  // still warming (or through its budget)
+  }
+  // Captures fit std::function's inline storage: a run stays free of heap allocations.
+  const size_t threads = static_cast<size_t>(pool->num_threads());
+  pool->StartBackground([this, threads](const std::atomic<bool>& cancelled) {
+    ForEachWarmPiece(*this, warm_step, threads, warm_done.load(std::memory_order_relaxed),
+                     [&](const uint8_t* data, size_t bytes) {
+                       if (cancelled.load(std::memory_order_relaxed)) return false;
+                       kernels::ReadBytes(data, bytes);
+                       warm_done.fetch_add(1, std::memory_order_relaxed);
+                       return true;
+                     });
+  });
+}
+
 Status Plan::Execute(ThreadPool* pool) {
   RunContext ctx{pool, this};
-  for (Step& st : steps) {
+  const bool warm = pool != nullptr && pool->num_threads() > 1;
+  warm_step = -1;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    Step& st = steps[i];
     Status s = st.run(ctx);
-    if (!s.ok()) return s.WithContext(StrCat("run ", function_name, ": op ", st.op->name, " (", st.op->type, ")"));
+    if (!s.ok()) {
+      if (warm) pool->CancelBackground();
+      return s.WithContext(StrCat("run ", function_name, ": op ", st.op->name, " (", st.op->type, ")"));
+    }
     for (Slot* r : st.round) kernels::RoundToHalf(r->f32(), static_cast<size_t>(r->count));
+    if (warm) WarmAfter(i, pool);
   }
+  if (warm) pool->CancelBackground();
   return Status::Ok();
 }
 
@@ -354,6 +415,7 @@ Status PlanBuilder::BuildOp(const mil::Operation& op) {
       st.run = std::move(b.run_);
       st.inputs = b.inputs_;
       st.outputs = b.outputs_;
+      st.weights = b.weights_;
       for (Slot* o : b.outputs_) {
         if (o->alias_of == nullptr && !o->is_const) o->def_step = b.step_;
         if (precision() == Precision::kFp16 && o->dtype == DType::kFp16 && o->storage == Storage::kF32 &&
@@ -430,6 +492,11 @@ Result<std::unique_ptr<Plan>> PlanBuilder::Build(const std::vector<std::vector<i
     if (slot->lut) ANEMLL_RETURN_IF_ERROR(Densify(slot));
     slot->is_output = true;
     plan_->outputs.push_back(slot);
+  }
+  std::vector<int>& next = plan_->next_weight_step;
+  next.assign(plan_->steps.size(), -1);
+  for (int i = static_cast<int>(next.size()) - 2; i >= 0; --i) {
+    next[i] = plan_->steps[i + 1].weights.empty() ? next[i + 1] : i + 1;
   }
   ANEMLL_RETURN_IF_ERROR(PlanMemory());
   return std::move(plan_);

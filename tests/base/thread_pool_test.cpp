@@ -1,11 +1,13 @@
 // ThreadPool: every index runs exactly once, on back-to-back loops (workers still spinning) and
-// after idle gaps (workers asleep on the condition variable), and shutdown in both states.
+// after idle gaps (workers asleep on the condition variable), and shutdown in both states; a
+// background job runs beside the caller until the next loop cancels it.
 #include "base/thread_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -78,6 +80,76 @@ TEST(ThreadPool, ShutsDownWhileSpinningAndWhileAsleep) {
     std::this_thread::sleep_for(kIdleGap);  // workers asleep
   }
   ThreadPool never_used(2);
+}
+
+// A background job that runs until cancelled, counting its iterations.
+struct Spinner {
+  std::atomic<bool> running{false};
+  std::atomic<bool> returned{false};
+  std::atomic<long> iterations{0};
+  std::thread::id thread;
+
+  std::function<void(const std::atomic<bool>&)> Job() {
+    return [this](const std::atomic<bool>& cancelled) {
+      thread = std::this_thread::get_id();
+      running.store(true);
+      while (!cancelled.load(std::memory_order_relaxed)) iterations.fetch_add(1, std::memory_order_relaxed);
+      returned.store(true);
+    };
+  }
+  void AwaitStart() const {
+    while (!running.load()) std::this_thread::yield();
+  }
+};
+
+TEST(ThreadPool, BackgroundJobRunsBesideTheCallerUntilTheNextLoop) {
+  ThreadPool pool(2);
+  for (int round = 0; round < 50; ++round) {
+    Spinner spin;
+    ASSERT_TRUE(pool.StartBackground(spin.Job()));
+    EXPECT_TRUE(pool.background_started());
+    spin.AwaitStart();  // it runs while this thread goes on
+    EXPECT_NE(spin.thread, std::this_thread::get_id());
+    ExpectEachIndexOnce(pool, 100);  // cancels the job first, then uses both threads
+    EXPECT_TRUE(spin.returned.load());
+    EXPECT_FALSE(pool.background_started());
+  }
+}
+
+TEST(ThreadPool, CancelBackgroundStopsAJobAndIsANoOpOtherwise) {
+  ThreadPool pool(3);
+  pool.CancelBackground();  // nothing started
+  Spinner spin;
+  ASSERT_TRUE(pool.StartBackground(spin.Job()));
+  spin.AwaitStart();
+  pool.CancelBackground();
+  EXPECT_TRUE(spin.returned.load());
+  const long after = spin.iterations.load();
+  std::this_thread::sleep_for(kIdleGap);
+  EXPECT_EQ(spin.iterations.load(), after);  // stopped for good
+  pool.CancelBackground();
+  // A job that returns on its own, then a new one replacing it.
+  std::atomic<int> done{0};
+  ASSERT_TRUE(pool.StartBackground([&](const std::atomic<bool>&) { done.fetch_add(1); }));
+  std::this_thread::sleep_for(kIdleGap);
+  ASSERT_TRUE(pool.StartBackground([&](const std::atomic<bool>&) { done.fetch_add(1); }));
+  pool.CancelBackground();
+  EXPECT_EQ(done.load(), 2);
+}
+
+TEST(ThreadPool, BackgroundJobNeedsAWorkerAndEndsWithThePool) {
+  ThreadPool single(1);
+  bool ran = false;
+  EXPECT_FALSE(single.StartBackground([&](const std::atomic<bool>&) { ran = true; }));
+  EXPECT_FALSE(single.background_started());
+  EXPECT_FALSE(ran);
+  Spinner spin;
+  {
+    ThreadPool pool(2);
+    ASSERT_TRUE(pool.StartBackground(spin.Job()));
+    spin.AwaitStart();
+  }  // the destructor cancels the job and joins
+  EXPECT_TRUE(spin.returned.load());
 }
 
 }  // namespace

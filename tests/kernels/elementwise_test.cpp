@@ -143,7 +143,9 @@ TEST(RowKernels, SoftmaxOfRowsEndingInMaskedColumns) {
         for (size_t i = 0; i < n; ++i) {
           ExpectClose(got[i], want[i], "softmax", i);
           ASSERT_EQ(in_place[i], got[i]) << "in place, column " << i;
-          if (i >= live) ASSERT_EQ(got[i], 0.0f) << "masked column " << i << " of " << live << " live";
+          if (i >= live) {
+            ASSERT_EQ(got[i], 0.0f) << "masked column " << i << " of " << live << " live";
+          }
         }
       }
       std::vector<float> masked(n, -INFINITY), got(n);

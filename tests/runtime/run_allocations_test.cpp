@@ -13,6 +13,7 @@
 #include "runtime/executable.h"
 #include "runtime/tensor_io.h"
 #include "support/test_support.h"
+#include "test_program.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -51,10 +52,13 @@ long AllocationsDuring(Executable& e, const std::vector<const Tensor*>& inputs, 
 }
 
 int* volatile g_sink = nullptr;
+std::vector<int>* volatile g_vector_sink = nullptr;
 
 TEST(RunAllocations, CounterSeesAllocations) {
   const long before = g_allocations.load();
   auto* v = new std::vector<int>(1000, 1);
+  // Both pointers escape, so the compiler may elide neither allocation.
+  g_vector_sink = v;
   g_sink = v->data();
   delete v;
   EXPECT_GE(g_allocations.load() - before, 2);
@@ -94,6 +98,31 @@ TEST(RunAllocations, EmbeddingsWarmRunDoesNotAllocate) {
   std::vector<Tensor> outputs;
   AllocationsDuring(**e, feed, states, &outputs);
   EXPECT_EQ(AllocationsDuring(**e, feed, states, &outputs), 0);
+}
+
+TEST(RunAllocations, WarmingWeightsOnAWorkerDoesNotAllocate) {
+  // Two products with 512 KB weights and an op between them: on two threads the worker warms the
+  // second weight while the caller runs the relu (runtime/plan.h, weight warming).
+  std::vector<float> w(512 * 512);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(static_cast<int>(i % 13) - 6) / 256.0f;
+  test::TestProgram p;
+  p.Input("x", mil::DType::kFp32, {1, 512})
+      .Const("w1", mil::Literal::Fp16({512, 512}, w))
+      .Const("w2", mil::Literal::Fp16({512, 512}, w))
+      .Op("linear", "l1", {{"x", "x"}, {"weight", "w1"}}, {{"h", mil::DType::kFp32}})
+      .Op("relu", "r", {{"x", "h"}}, {{"a", mil::DType::kFp32}})
+      .Op("linear", "l2", {{"x", "a"}, {"weight", "w2"}}, {{"y", mil::DType::kFp32}})
+      .Output("y");
+  Options opt;
+  opt.threads = 2;
+  auto e = Executable::Compile(p.fn, "main", opt);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  const Tensor x = Tensor::FromFloats(mil::DType::kFp32, {1, 512}, std::vector<float>(512, 0.5f));
+  std::vector<const Tensor*> feed = {&x};
+  StateStore states;
+  std::vector<Tensor> outputs;
+  AllocationsDuring(**e, feed, states, &outputs);
+  for (int run = 0; run < 3; ++run) EXPECT_EQ(AllocationsDuring(**e, feed, states, &outputs), 0) << run;
 }
 
 }  // namespace
