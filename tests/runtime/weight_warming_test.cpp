@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "kernels/lut_int8.h"
 #include "runtime/plan.h"
 #include "test_program.h"
 
@@ -91,6 +92,36 @@ TEST(WeightWarming, StepsRecordStreamedWeightsAndTheNextStreamingStep) {
   ASSERT_EQ(small_plan->steps.size(), 1u);
   EXPECT_TRUE(small_plan->steps[0].weights.empty());
   EXPECT_EQ(small_plan->next_weight_step, std::vector<int>{-1});
+}
+
+TEST(WeightWarming, OnlyInt8LutProductsStreamTheirIndices) {
+  // A 4-bit palettized [512, 512] weight (128 KB of indices, one 16-entry palette per 8 rows). The
+  // exact LUT kernels are bound by their lookups, so only the int8 ones have their bytes warmed.
+  const int64_t rows = 512, cols = 512;
+  std::vector<uint8_t> packed(static_cast<size_t>(rows * cols / 2));
+  for (size_t i = 0; i < packed.size(); ++i) packed[i] = static_cast<uint8_t>(i * 37 + 11);
+  TestProgram p;
+  p.Input("x", DType::kFp32, {1, cols})
+      .Op("constexpr_lut_to_dense", "w",
+          {{"indices", Literal::Raw(DType::kUInt4, {rows, cols}, std::make_shared<mil::Buffer>(packed))},
+           {"lut", Literal::Fp16({rows / 8, 1, 16, 1}, Ramp(static_cast<size_t>(rows / 8) * 16, 1.0f / 64))}},
+          {{"w", DType::kFp16}}, {{rows, cols}})
+      .Op("linear", "l", {{"x", "x"}, {"weight", "w"}}, {{"y", DType::kFp32}})
+      .Output("y");
+  ThreadPool pool(2);
+  for (LutDot dot : {LutDot::kExact, LutDot::kInt8}) {
+    PlanBuilder pb(p.fn, "main", Precision::kFp16, &pool, dot);
+    auto plan = pb.Build({{1, cols}});
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    ASSERT_EQ((*plan)->steps.size(), 1u);
+    const auto& weights = (*plan)->steps[0].weights;
+    if (dot == LutDot::kInt8 && kernels::CpuHasLutInt8Kernels()) {
+      ASSERT_EQ(weights.size(), 1u);
+      EXPECT_EQ(weights[0].bytes, packed.size());
+    } else {
+      EXPECT_TRUE(weights.empty()) << LutDotName(dot);
+    }
+  }
 }
 
 TEST(WeightWarming, PiecesInterleaveThreadSharesAndCoverEachByteOnce) {
