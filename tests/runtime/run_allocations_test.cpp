@@ -19,6 +19,12 @@ namespace {
 std::atomic<long> g_allocations{0};
 }  // namespace
 
+// These operators are malloc/free by design; GCC flags free() on memory from a (replaced) operator
+// new once both are inlined into one caller.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
