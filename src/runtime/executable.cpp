@@ -162,7 +162,7 @@ Status Executable::CheckInputShape(size_t i, const std::vector<int64_t>& shape) 
 Result<Plan*> Executable::PlanFor(const std::vector<std::vector<int64_t>>& shapes) {
   if (Plan* p = plans_->Find(shapes)) return p;
   for (size_t i = 0; i < shapes.size(); ++i) ANEMLL_RETURN_IF_ERROR(CheckInputShape(i, shapes[i]));
-  internal::PlanBuilder builder(*function_, name_, options_.precision, pool_, options_.lut_dot);
+  internal::PlanBuilder builder(*function_, name_, options_.precision, pool_, options_.lut_dot, options_.fuse_ops);
   ANEMLL_ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, builder.Build(shapes));
   return plans_->Add(shapes, std::move(plan));
 }

@@ -46,6 +46,9 @@ struct Options {
   LutDot lut_dot = LutDot::kExact;
   int threads = 1;            // threads for the big kernels (counting the caller)
   ThreadPool* pool = nullptr;  // share a pool instead (overrides `threads`); must outlive the Executable
+  // Run op chains such as the ANE's RMSNorm as single steps (runtime/op_fusion.h). The results are
+  // the same bit for bit; off is for checking exactly that.
+  bool fuse_ops = true;
 };
 
 namespace internal {

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "kernels/elementwise.h"
+#include "kernels/half_convert.h"
+#include "runtime/op_fusion.h"
 #include "runtime/ops_common.h"
 
 namespace anemll::runtime::internal {
@@ -357,9 +359,63 @@ Status BuildCast(OpBuilder& b) {
   return Status::Ok();
 }
 
+// anemll.rope (runtime/op_fusion.h): the rotary embedding chain in one step, with the chain's
+// arithmetic: p = x·cos and q = [-x2, x1]·sin with the same products (each rounded to fp16 where
+// the chain's are), then p + q.
+Status BuildRope(OpBuilder& b) {
+  ANEMLL_ASSIGN_OR_RETURN(Slot * x, b.InputF32("x"));
+  ANEMLL_ASSIGN_OR_RETURN(Slot * cos, b.InputF32("cos"));
+  ANEMLL_ASSIGN_OR_RETURN(Slot * sin, b.InputF32("sin"));
+  ANEMLL_RETURN_IF_ERROR(RequireFloat(x, "x"));
+  ANEMLL_RETURN_IF_ERROR(RequireFloat(cos, "cos"));
+  ANEMLL_RETURN_IF_ERROR(RequireFloat(sin, "sin"));
+  if (x->shape.empty() || x->shape.back() % 2 != 0) {
+    return InvalidArgument("x has shape ", ShapeString(x->shape), ", expected an even last dim");
+  }
+  ANEMLL_ASSIGN_OR_RETURN(Broadcast by_cos, MakeBroadcast({x->shape, cos->shape}));
+  ANEMLL_ASSIGN_OR_RETURN(Broadcast by_sin, MakeBroadcast({x->shape, sin->shape}));
+  if (by_cos.out_shape != x->shape || by_sin.out_shape != x->shape) {
+    return InvalidArgument("cos ", ShapeString(cos->shape), " and sin ", ShapeString(sin->shape),
+                           " do not broadcast to x ", ShapeString(x->shape));
+  }
+  ANEMLL_ASSIGN_OR_RETURN(Slot * out, b.Output(0, x->dtype, x->shape));
+  Slot* rotated = b.Scratch(Storage::kF32, x->count);
+  Slot* q = b.Scratch(Storage::kF32, x->count);
+  const bool round = b.fp16_mode() && x->dtype == DType::kFp16;
+  b.SetRun([x, cos, sin, out, rotated, q, by_cos, by_sin, round](const RunContext&) {
+    const int64_t d = x->shape.back(), h = d / 2;
+    const int64_t rows = d ? x->count / d : 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x->f32() + r * d;
+      float* rr = rotated->f32() + r * d;
+      for (int64_t i = 0; i < h; ++i) {
+        rr[i] = -xr[h + i];
+        rr[h + i] = xr[i];
+      }
+    }
+    by_cos.ForEachRun<2>([&](int64_t o, const auto& off, int64_t n, const auto& st) {
+      kernels::Binary(BinaryOp::kMul, x->f32() + off[0], static_cast<size_t>(st[0]), cos->f32() + off[1],
+                      static_cast<size_t>(st[1]), out->f32() + o, static_cast<size_t>(n));
+    });
+    by_sin.ForEachRun<2>([&](int64_t o, const auto& off, int64_t n, const auto& st) {
+      kernels::Binary(BinaryOp::kMul, rotated->f32() + off[0], static_cast<size_t>(st[0]), sin->f32() + off[1],
+                      static_cast<size_t>(st[1]), q->f32() + o, static_cast<size_t>(n));
+    });
+    const size_t count = static_cast<size_t>(x->count);
+    if (round) {
+      kernels::RoundToHalf(out->f32(), count);
+      kernels::RoundToHalf(q->f32(), count);
+    }
+    kernels::Binary(BinaryOp::kAdd, out->f32(), 1, q->f32(), 1, out->f32(), count);
+    return Status::Ok();
+  });
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterElementwiseOps(std::map<std::string, OpBuildFn>& r) {
+  r[kRopeOp] = &BuildRope;
   r["add"] = &BuildBinary<BinaryOp::kAdd>;
   r["sub"] = &BuildBinary<BinaryOp::kSub>;
   r["mul"] = &BuildBinary<BinaryOp::kMul>;

@@ -5,7 +5,10 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/elementwise.h"
+#include "kernels/half_convert.h"
 #include "kernels/reduce.h"
+#include "runtime/op_fusion.h"
 #include "runtime/ops_common.h"
 
 namespace anemll::runtime::internal {
@@ -284,6 +287,42 @@ Status BuildLayerNorm(OpBuilder& b) {
   return Status::Ok();
 }
 
+// anemll.rms_norm (runtime/op_fusion.h): the ANE's RMSNorm chain mul(x, -1) -> concat([x, -x]) ->
+// layer_norm -> first half -> mul(gain) in one step, with the chain's exact arithmetic: the same
+// normalization of the same [x, -x] row, the normalized values rounded to fp16 where the chain's
+// layer_norm output is, then the same products.
+Status BuildRmsNorm(OpBuilder& b) {
+  ANEMLL_ASSIGN_OR_RETURN(Slot * x, b.InputF32("x"));
+  ANEMLL_RETURN_IF_ERROR(RequireFloat(x, "x"));
+  ANEMLL_ASSIGN_OR_RETURN(Slot * gain, b.InputF32("gain"));
+  ANEMLL_RETURN_IF_ERROR(RequireFloat(gain, "gain"));
+  if (x->shape.empty()) return InvalidArgument("x is a scalar");
+  const int64_t d = x->shape.back();
+  if (gain->count != d) return InvalidArgument("gain has ", gain->count, " elements, expected ", d);
+  ANEMLL_ASSIGN_OR_RETURN(double eps, b.ConstFloat("epsilon"));
+  ANEMLL_ASSIGN_OR_RETURN(Slot * out, b.Output(0, x->dtype, x->shape));
+  // [x, -x] and its normalization.
+  Slot* scratch = b.Scratch(Storage::kF32, 4 * d);
+  const bool round = b.fp16_mode() && x->dtype == DType::kFp16;
+  const float e = static_cast<float>(eps);
+  b.SetRun([x, gain, out, scratch, d, round, e](const RunContext&) {
+    const size_t n = static_cast<size_t>(d);
+    float* both = scratch->f32();
+    float* normed = both + 2 * n;
+    const int64_t rows = d ? x->count / d : 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = x->f32() + r * d;
+      std::memcpy(both, row, n * sizeof(float));
+      for (size_t i = 0; i < n; ++i) both[n + i] = -row[i];
+      kernels::LayerNormRow(both, 2 * n, nullptr, nullptr, e, normed);
+      if (round) kernels::RoundToHalf(normed, n);
+      kernels::Binary(kernels::BinaryOp::kMul, normed, 1, gain->f32(), 1, out->f32() + r * d, n);
+    }
+    return Status::Ok();
+  });
+  return Status::Ok();
+}
+
 Status BuildTopK(OpBuilder& b) {
   ANEMLL_ASSIGN_OR_RETURN(Slot * x, b.Input("x"));
   if (x->storage == Storage::kF16) {
@@ -386,6 +425,7 @@ void RegisterReduceOps(std::map<std::string, OpBuildFn>& r) {
   r["reduce_argmin"] = &BuildArgReduce<false>;
   r["softmax"] = &BuildSoftmax;
   r["layer_norm"] = &BuildLayerNorm;
+  r[kRmsNormOp] = &BuildRmsNorm;
   r["topk"] = &BuildTopK;
   r["cumsum"] = &BuildCumsum;
 }

@@ -132,6 +132,7 @@ Result<Executable*> PackageModel::Compile(const fs::path& pkg, const std::string
   Options o;
   o.precision = options_.precision;
   o.lut_dot = options_.lut_dot;
+  o.fuse_ops = options_.fuse_ops;
   o.pool = pool_.get();
   auto exe = Executable::Compile(*model, function, o);
   if (!exe.ok()) return exe.status().WithContext(StrCat(pkg.filename().string(), " function ", function));

@@ -36,6 +36,7 @@ struct PackageModelOptions {
   Precision precision = Precision::kFp16;
   LutDot lut_dot = LutDot::kExact;
   int threads = 0;  // 0: all hardware threads
+  bool fuse_ops = true;  // Options::fuse_ops
 };
 
 class PackageSession;

@@ -260,7 +260,7 @@ const std::map<std::string, OpBuildFn>& OpRegistry();
 class PlanBuilder {
  public:
   PlanBuilder(const mil::Function& fn, const std::string& name, Precision precision, ThreadPool* pool,
-              LutDot lut_dot = LutDot::kExact);
+              LutDot lut_dot = LutDot::kExact, bool fuse_ops = true);
   Result<std::unique_ptr<Plan>> Build(const std::vector<std::vector<int64_t>>& input_shapes);
 
   // Used by OpBuilder.
@@ -286,6 +286,7 @@ class PlanBuilder {
   const mil::Function& fn_;
   std::string name_;
   ThreadPool* pool_;
+  bool fuse_ops_;
   std::unique_ptr<Plan> plan_;
   std::unordered_map<std::string, Slot*> values_;
   std::vector<const mil::Operation*> ops_;  // after the state-access rewrite

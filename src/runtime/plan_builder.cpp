@@ -8,6 +8,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/half_convert.h"
 #include "kernels/lut_gemm.h"
+#include "runtime/op_fusion.h"
 #include "runtime/plan.h"
 #include "runtime/state_rewrite.h"
 
@@ -167,8 +168,8 @@ Status Plan::Execute(ThreadPool* pool) {
 // ---- PlanBuilder ----------------------------------------------------------------------------
 
 PlanBuilder::PlanBuilder(const mil::Function& fn, const std::string& name, Precision precision, ThreadPool* pool,
-                         LutDot lut_dot)
-    : fn_(fn), name_(name), pool_(pool), plan_(std::make_unique<Plan>()) {
+                         LutDot lut_dot, bool fuse_ops)
+    : fn_(fn), name_(name), pool_(pool), fuse_ops_(fuse_ops), plan_(std::make_unique<Plan>()) {
   plan_->function_name = name;
   plan_->precision = precision;
   plan_->lut_dot = lut_dot;
@@ -470,6 +471,7 @@ Result<std::unique_ptr<Plan>> PlanBuilder::Build(const std::vector<std::vector<i
   std::set<std::string> states;
   for (const PlanState& s : plan_->states) states.insert(s.name);
   ops_ = RewriteStateAccess(fn_.block, states, &plan_->synthetic_ops);
+  if (fuse_ops_) ops_ = FuseOps(ops_, fn_, &plan_->synthetic_ops);
   for (size_t i = 0; i < ops_.size(); ++i) {
     positions_[ops_[i]] = static_cast<int>(i);
     for (const auto& [param, args] : ops_[i]->inputs) {

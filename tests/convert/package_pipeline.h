@@ -16,10 +16,12 @@ namespace anemll::convert::test_host {
 class PackagePipeline {
  public:
   static Result<std::unique_ptr<PackagePipeline>> Open(const std::filesystem::path& dir, runtime::Precision precision,
-                                                       runtime::LutDot lut_dot = runtime::LutDot::kExact) {
+                                                       runtime::LutDot lut_dot = runtime::LutDot::kExact,
+                                                       bool fuse_ops = true) {
     runtime::PackageModelOptions o;
     o.precision = precision;
     o.lut_dot = lut_dot;
+    o.fuse_ops = fuse_ops;
     o.threads = 2;
     ANEMLL_ASSIGN_OR_RETURN(std::unique_ptr<runtime::PackageModel> model, runtime::PackageModel::Open(dir, o));
     auto p = std::unique_ptr<PackagePipeline>(new PackagePipeline());
