@@ -34,6 +34,9 @@ bool SpinUntil(const Done& done) {
 
 ThreadPool::ThreadPool(int num_threads) {
   num_threads = std::max(1, num_threads);
+  background_job_ = [this](int index) {
+    if (index == 1) background_fn_(background_cancel_);
+  };
   for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
@@ -99,11 +102,6 @@ bool ThreadPool::StartBackground(std::function<void(const std::atomic<bool>& can
   if (workers_.empty()) return false;
   CancelBackground();
   background_fn_ = std::move(fn);
-  if (!background_job_) {
-    background_job_ = [this](int index) {
-      if (index == 1) background_fn_(background_cancel_);
-    };
-  }
   Publish(&background_job_);
   background_started_ = true;
   return true;

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "runtime/plan.h"
+
 namespace anemll::runtime::internal {
 namespace {
 
@@ -71,8 +73,15 @@ struct Graph {
   // A static declared shape, or nullopt.
   std::optional<std::vector<int64_t>> StaticShape(const std::string& value) const {
     auto it = types.find(value);
-    if (it == types.end() || it->second->unknown_rank || it->second->has_unknown_dims()) return std::nullopt;
-    return it->second->shape;
+    return it == types.end() ? std::nullopt : Static(*it->second);
+  }
+  // The static shape of an argument (an inline literal or a value), or nullopt.
+  std::optional<std::vector<int64_t>> StaticShape(const Argument& a) const {
+    return a.is_literal() ? Static(a.literal->type.tensor) : StaticShape(a.name);
+  }
+  static std::optional<std::vector<int64_t>> Static(const TensorType& t) {
+    if (t.unknown_rank || t.has_unknown_dims()) return std::nullopt;
+    return t.shape;
   }
 };
 
@@ -103,6 +112,16 @@ const Argument* OtherOperand(const Operation& op, const std::string& value) {
   const bool is_y = !y->is_literal() && y->name == value;
   if (is_x == is_y) return nullptr;
   return is_x ? y : x;
+}
+
+// Whether a static `shape` broadcasts to `to` without changing it (right-aligned, dims equal or 1).
+bool BroadcastsTo(const std::vector<int64_t>& shape, const std::vector<int64_t>& to) {
+  if (shape.size() > to.size()) return false;
+  const size_t lead = to.size() - shape.size();
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] != 1 && shape[d] != to[lead + d]) return false;
+  }
+  return true;
 }
 
 // Matches the RMSNorm chain ending at the layer_norm ops[l]; fills the fused op and the chain's
@@ -158,17 +177,9 @@ bool MatchRmsNorm(const Graph& g, int l, Operation* fused, std::vector<int>* cha
   const Argument* gain = OtherOperand(*mul, half);
   if (gain == nullptr) return false;
   // The gain must broadcast along the last axis only: one value per element of it.
-  const TensorType* gain_type = nullptr;
-  TensorType literal_type;
-  if (gain->is_literal()) {
-    literal_type = gain->literal->type.tensor;
-    gain_type = &literal_type;
-  } else if (auto it = g.types.find(gain->name); it != g.types.end()) {
-    gain_type = it->second;
-  }
-  if (gain_type == nullptr || gain_type->unknown_rank || gain_type->has_unknown_dims() ||
-      gain_type->num_elements() != shape->back() || gain_type->rank() > rank ||
-      (gain_type->rank() > 0 && gain_type->shape.back() != shape->back())) {
+  const auto gain_shape = g.StaticShape(*gain);
+  if (!gain_shape || !BroadcastsTo(*gain_shape, *shape) || NumElements(*gain_shape) != shape->back() ||
+      (!gain_shape->empty() && gain_shape->back() != shape->back())) {
     return false;
   }
   const auto out_shape = g.StaticShape(Output(*mul));
@@ -179,16 +190,6 @@ bool MatchRmsNorm(const Graph& g, int l, Operation* fused, std::vector<int>* cha
   fused->inputs = {{"x", {Argument::Ref(x)}}, {"gain", {*gain}}, {"epsilon", {*ln.Input("epsilon")}}};
   fused->outputs = mul->outputs;
   *chain = {m, k, l, s, gm};
-  return true;
-}
-
-// Whether a static `shape` broadcasts to `to` without changing it (right-aligned, dims equal or 1).
-bool BroadcastsTo(const std::vector<int64_t>& shape, const std::vector<int64_t>& to) {
-  if (shape.size() > to.size()) return false;
-  const size_t lead = to.size() - shape.size();
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] != 1 && shape[d] != to[lead + d]) return false;
-  }
   return true;
 }
 
@@ -230,7 +231,7 @@ bool MatchRope(const Graph& g, int a, Operation* fused, std::vector<int>* chain)
       continue;
     }
     // q = mul(r, sin) with r a concat.
-    std::string rot, sin_name;
+    std::string rot;
     const Argument* sin = nullptr;
     for (const char* side : {"x", "y"}) {
       const std::string v = Ref(*qm, side);
@@ -276,14 +277,7 @@ bool MatchRope(const Graph& g, int a, Operation* fused, std::vector<int>* chain)
     // cos and sin broadcast to x's shape; the result has x's shape.
     bool shapes_ok = true;
     for (const Argument* t : {cos, sin}) {
-      std::optional<std::vector<int64_t>> ts;
-      if (t->is_literal()) {
-        if (!t->literal->type.tensor.unknown_rank && !t->literal->type.tensor.has_unknown_dims()) {
-          ts = t->literal->type.tensor.shape;
-        }
-      } else {
-        ts = g.StaticShape(t->name);
-      }
+      const auto ts = g.StaticShape(*t);
       shapes_ok = shapes_ok && ts && BroadcastsTo(*ts, *shape);
     }
     const auto out_shape = g.StaticShape(Output(add));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/file.h"
+#include "convert/convert_fixture.h"
 #include "convert/converter.h"
 #include "convert/plan.h"
 #include "hf/checkpoint.h"
@@ -16,19 +17,10 @@ namespace fs = std::filesystem;
 using anemll::testing::ModelDir;
 using anemll::testing::TempDir;
 
+// Context 32, batch 4.
 Result<ConvertResult> ConvertWith(const std::string& model, const fs::path& out, LutSpec emb, LutSpec ffn, LutSpec lmh,
                                   bool monolithic) {
-  ConvertRequest r;
-  r.model_dir = ModelDir(model);
-  r.output_dir = out;
-  r.options.context = 32;
-  r.options.batch = 4;
-  r.options.monolithic = monolithic;
-  r.options.lut_embeddings = emb;
-  r.options.lut_ffn = ffn;
-  r.options.lut_lmhead = lmh;
-  r.threads = 2;
-  return Convert(r);
+  return test_convert::ConvertFixture(model, out, emb, ffn, lmh, monolithic, 32, 4);
 }
 
 std::string Metadata(const fs::path& pkg, const std::string& key) {

@@ -9,6 +9,7 @@
 
 #include "base/half.h"
 #include "convert/converter.h"
+#include "convert/convert_fixture.h"
 #include "convert/golden.h"
 #include "convert/package_pipeline.h"
 #include "convert/weights.h"
@@ -40,26 +41,12 @@ constexpr double kLut4MinTop1 = 0.3;
 constexpr double kInt8MaxLogitDiff = 0.1;
 constexpr double kInt8MaxFlips = 0.1;
 
+using test_convert::ConvertFixture;
 using test_golden::Golden;
 using test_golden::LoadGolden;
 
 LutSpec Lut(int bits) { return LutSpec{bits, 8, false}; }
 
-Result<ConvertResult> ConvertLut(const std::string& model, const std::filesystem::path& out, LutSpec emb, LutSpec ffn,
-                                 LutSpec lmh, bool monolithic = false, int context = 64, int batch = 4) {
-  ConvertRequest r;
-  r.model_dir = ModelDir(model);
-  r.output_dir = out;
-  r.options.context = context;
-  r.options.batch = batch;
-  r.options.monolithic = monolithic;
-  if (!monolithic) r.options.chunks = 2;
-  r.options.lut_embeddings = emb;
-  r.options.lut_ffn = ffn;
-  r.options.lut_lmhead = lmh;
-  r.threads = 2;
-  return Convert(r);
-}
 
 struct Agreement {
   int clear = 0, agree = 0;
@@ -101,7 +88,7 @@ TEST_P(LutNumerics, Lut8EverywhereMeetsFp16Criteria) {
   for (int group : {1, 8}) {
     TempDir tmp;
     const LutSpec lut{8, group, true};
-    auto conv = ConvertLut(GetParam(), tmp / "out", lut, lut, lut);
+    auto conv = ConvertFixture(GetParam(), tmp / "out", lut, lut, lut);
     ASSERT_TRUE(conv.ok()) << conv.status().message();
     for (Precision p : {Precision::kFp16, Precision::kFp32}) {
       const Agreement a = RunGolden(tmp / "out", g, p);
@@ -120,7 +107,7 @@ TEST_P(LutNumerics, Lut8EverywhereMeetsFp16Criteria) {
 TEST_P(LutNumerics, Lut4FfnLut6HeadAgreesWithGolden) {
   const Golden g = LoadGolden(GetParam());
   TempDir tmp;
-  auto conv = ConvertLut(GetParam(), tmp / "out", LutSpec{}, Lut(4), Lut(6));
+  auto conv = ConvertFixture(GetParam(), tmp / "out", LutSpec{}, Lut(4), Lut(6));
   ASSERT_TRUE(conv.ok()) << conv.status().message();
   std::printf("%s", FormatLutReport(conv->lut_parts).c_str());
   for (Precision p : {Precision::kFp16, Precision::kFp32}) {
@@ -138,7 +125,7 @@ TEST_P(LutNumerics, Int8DotTracksExactProducts) {
   if (!kernels::CpuHasLutInt8Kernels()) GTEST_SKIP() << "no int8 LUT kernels on this CPU";
   const Golden g = LoadGolden(GetParam());
   TempDir tmp;
-  auto conv = ConvertLut(GetParam(), tmp / "out", LutSpec{}, Lut(4), Lut(6));
+  auto conv = ConvertFixture(GetParam(), tmp / "out", LutSpec{}, Lut(4), Lut(6));
   ASSERT_TRUE(conv.ok()) << conv.status().message();
   // Token by token (decode products) and in batches (prefill products).
   for (bool batch : {false, true}) {
@@ -194,7 +181,7 @@ TEST(LutNumericsMonolithic, Lut8MeetsFp16Criteria) {
   const Golden g = LoadGolden("tiny-qwen2");
   TempDir tmp;
   const LutSpec exact{8, 1, true};  // one table per row: exact on these 64-wide rows (see above)
-  auto conv = ConvertLut("tiny-qwen2", tmp / "out", exact, exact, exact, true);
+  auto conv = ConvertFixture("tiny-qwen2", tmp / "out", exact, exact, exact, true);
   ASSERT_TRUE(conv.ok()) << conv.status().message();
   const Agreement a = RunGolden(tmp / "out", g, Precision::kFp16);
   EXPECT_LE(a.worst, kLogitTolFp16);
@@ -205,7 +192,7 @@ TEST(LutNumericsStories, Lut6ReproducesTheStoryStart) {
   const Golden g = LoadGolden("stories260K");
   TempDir tmp;
   // Group 4: the FFN's 172 rows are not a multiple of 8.
-  auto conv = ConvertLut("stories260K", tmp / "out", LutSpec{}, LutSpec{6, 4, true}, LutSpec{6, 4, true}, false, 128, 8);
+  auto conv = ConvertFixture("stories260K", tmp / "out", LutSpec{}, LutSpec{6, 4, true}, LutSpec{6, 4, true}, false, 128, 8);
   ASSERT_TRUE(conv.ok()) << conv.status().message();
   auto pipe = PackagePipeline::Open(tmp / "out", Precision::kFp16);
   ASSERT_TRUE(pipe.ok()) << pipe.status().message();
@@ -225,7 +212,7 @@ TEST(LutNumericsStories, Lut6ReproducesTheStoryStart) {
 // and the infer and prefill functions share one blob per tensor.
 TEST(LutPackages, ReadBackDecodesToQuantOutput) {
   TempDir tmp;
-  auto conv = ConvertLut("tiny-qwen3", tmp / "out", LutSpec{}, Lut(4), Lut(6));
+  auto conv = ConvertFixture("tiny-qwen3", tmp / "out", LutSpec{}, Lut(4), Lut(6));
   ASSERT_TRUE(conv.ok()) << conv.status().message();
   auto model = mil::coreml::ReadPackage(tmp / "out" / "qwen_FFN_PF_lut4_chunk_01of02.mlpackage");
   ASSERT_TRUE(model.ok()) << model.status().message();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "convert/convert_fixture.h"
 #include "convert/converter.h"
 #include "convert/golden.h"
 #include "convert/package_pipeline.h"
@@ -22,25 +23,14 @@ namespace anemll::convert {
 namespace {
 
 namespace fs = std::filesystem;
-using anemll::testing::ModelDir;
 using anemll::testing::TempDir;
 using runtime::LutDot;
 using runtime::Precision;
 using test_host::PackagePipeline;
 
+// LUT4 FFN (fused products), fp16 embeddings and LM head.
 Result<ConvertResult> ConvertModel(const std::string& model, const fs::path& out, bool monolithic) {
-  ConvertRequest r;
-  r.model_dir = ModelDir(model);
-  r.output_dir = out;
-  r.options.context = 64;
-  r.options.batch = 4;
-  r.options.monolithic = monolithic;
-  if (!monolithic) r.options.chunks = 2;
-  r.options.lut_embeddings = LutSpec{};
-  r.options.lut_ffn = LutSpec{4, 8, false};
-  r.options.lut_lmhead = LutSpec{};
-  r.threads = 2;
-  return Convert(r);
+  return test_convert::ConvertFixture(model, out, LutSpec{}, LutSpec{4, 8, false}, LutSpec{}, monolithic);
 }
 
 std::map<std::string, int> Counts(const std::vector<const mil::Operation*>& ops) {

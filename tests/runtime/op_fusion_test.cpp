@@ -119,6 +119,10 @@ TEST(OpFusion, LeavesOtherChainsAlone) {
       {"normalized over another axis", [](Chain& c) { c.norm_axis = 1; }},
       {"a shorter slice", [](Chain& c) { c.slice_end = {1, 3, 7}; }},
       {"a gain across rows", [](Chain& c) { c.gain_shape = {3, 8}; }},
+      {"a gain along another axis", [](Chain& c) {
+         c.shape = {1, 8, 8};
+         c.gain_shape = {8, 1};
+       }},
   };
   for (auto& [what, change] : variants) {
     Chain c;
